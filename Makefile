@@ -1,0 +1,80 @@
+# CDSS: `make run` starts the whole system on its embedded defaults; `make test` runs every check.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+LINT_PATHS := cdss config inference training bench manage.py
+PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/cdss
+SECRET_FOR_CHECKS := make-test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz
+
+.PHONY: run test install lint typecheck migrations-check deploy-check pytest pytest-sqlite \
+        pytest-postgres services migrate demo train train-sequences train-omics train-imaging \
+        bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
+
+# torch is pinned and installed first, alone, so nothing later pulls another build of it.
+$(VENV)/.installed: pyproject.toml | $(PY)
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[ml,dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py collectstatic --noinput -v0
+
+demo: migrate
+	$(PY) manage.py bootstrap_demo
+
+run: demo
+	@echo "CDSS on http://127.0.0.1:8000  (API docs: http://127.0.0.1:8000/api/docs/)"
+	$(BIN)/honcho start -f Procfile
+
+services:
+	@bash scripts/ensure_services.sh
+
+lint: install
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
+
+typecheck: install
+	$(BIN)/mypy $(LINT_PATHS)
+
+migrations-check: install
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
+
+deploy-check: install
+	DJANGO_SETTINGS_MODULE=config.settings.production DJANGO_SECRET_KEY=$(SECRET_FOR_CHECKS) \
+	  DJANGO_ALLOWED_HOSTS=cdss.example.org $(PY) manage.py check --deploy --fail-level WARNING
+
+pytest-sqlite: install
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py collectstatic --noinput -v0
+	$(BIN)/pytest -q
+
+pytest-postgres: install services
+	DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q cdss
+
+pytest: pytest-sqlite pytest-postgres
+
+test: lint typecheck migrations-check deploy-check pytest
+
+train-sequences: install
+	$(PY) -m training.sequences
+
+train-omics: install
+	$(PY) -m training.omics
+
+train-imaging: install
+	$(PY) -m training.imaging
+
+train: train-sequences train-omics train-imaging
+
+bench: install
+	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf var/static var/test-media .pytest_cache .mypy_cache .ruff_cache

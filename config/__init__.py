@@ -1,0 +1,1 @@
+"""The Django project: settings for each environment, URL routing, ASGI/WSGI entry points."""

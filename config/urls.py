@@ -1,0 +1,28 @@
+"""URL routing: the versioned REST API, its schema and docs, health probes and the admin."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from cdss.common import apis as common_apis
+
+api_v1 = [
+    path("auth/", include("cdss.accounts.urls")),
+    path("patients/", include("cdss.patients.urls")),
+    path("audit/", include("cdss.audit.urls")),
+]
+
+urlpatterns = [
+    path("healthz", common_apis.LivenessApi.as_view(), name="healthz"),
+    path("readyz", common_apis.ReadinessApi.as_view(), name="readyz"),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "cdss.common.apis.bad_request"
+handler403 = "cdss.common.apis.permission_denied"
+handler404 = "cdss.common.apis.not_found"
+handler500 = "cdss.common.apis.server_error"
