@@ -16,6 +16,8 @@ urlpatterns = [
     path("healthz", common_apis.LivenessApi.as_view(), name="healthz"),
     path("readyz", common_apis.ReadinessApi.as_view(), name="readyz"),
     path("api/v1/", include(api_v1)),
+    # The seed-compatible ML API (seed 000), kept at its original paths.
+    path("ml/v1/", include("cdss.sequences.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),

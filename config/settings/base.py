@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "cdss.accounts",
     "cdss.audit",
     "cdss.patients",
+    "cdss.ml",
+    "cdss.sequences",
 ]
 
 MIDDLEWARE = [
@@ -128,6 +130,10 @@ STORAGES = {
 # Bodies over this size get 413 before they are read (uploads routes may declare their own limit).
 CDSS_MAX_REQUEST_BODY = env.int("CDSS_MAX_REQUEST_BODY", default=2 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = CDSS_MAX_REQUEST_BODY
+# Routes that take uploads, with their own body limits in bytes.
+CDSS_UPLOAD_LIMITS = {
+    "/ml/v1/predict/": env.int("CDSS_MAX_FASTA_BODY", default=20 * 1024 * 1024),
+}
 
 # --- REST API -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -173,8 +179,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SCHEMA_PATH_PREFIX": r"/(api|ml)/v1",
 }
+
+# --- Inference server (the local ML process; reached only through cdss.ml.client) ----------------
+CDSS_INFERENCE_URL = env.str("CDSS_INFERENCE_URL", default="http://127.0.0.1:9000")
+CDSS_INFERENCE_TIMEOUT_SINGLE = env.float("CDSS_INFERENCE_TIMEOUT_SINGLE", default=30.0)
+CDSS_INFERENCE_TIMEOUT_BATCH = env.float("CDSS_INFERENCE_TIMEOUT_BATCH", default=60.0)
+CDSS_INFERENCE_TIMEOUT_RETRAIN = env.float("CDSS_INFERENCE_TIMEOUT_RETRAIN", default=300.0)
+# Largest batch answered synchronously by /ml/v1/predict/ (bigger ones become analyses).
+CDSS_SYNC_BATCH_MAX = env.int("CDSS_SYNC_BATCH_MAX", default=1000)
 
 # --- Content security policy (set by cdss.common.middleware) -------------------------------------
 CDSS_CSP = env.str(

@@ -1,0 +1,177 @@
+"""HTTP client of the inference server, with typed errors.
+
+The server answers JSON. Connection refused or reset -> ``InferenceUnavailable`` (503); no answer
+within the call's timeout -> ``InferenceTimeout`` (504); a non-JSON or mis-shaped answer, or a 5xx
+-> ``InferenceBadResponse`` (502); a 4xx with an error body -> ``InferenceRejected`` with the same
+status and the server's message (the caller's input was at fault).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from django.conf import settings
+
+from cdss.common.exceptions import ApplicationError
+
+
+class InferenceError(ApplicationError):
+    """Base of every failure to get an answer from the inference server."""
+
+    code = "inference_error"
+    status_code = 502
+
+
+class InferenceUnavailable(InferenceError):
+    code = "inference_unavailable"
+    status_code = 503
+
+
+class InferenceTimeout(InferenceError):
+    code = "inference_timeout"
+    status_code = 504
+
+
+class InferenceBadResponse(InferenceError):
+    code = "inference_bad_response"
+    status_code = 502
+
+
+class InferenceRejected(InferenceError):
+    """The server refused the input (4xx); ``status_code`` is the server's."""
+
+    code = "invalid_input"
+
+    def __init__(self, message: str, *, status_code: int, detail: dict[str, Any]) -> None:
+        super().__init__(message, detail=detail)
+        self.status_code = status_code
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    single: float = 30.0
+    batch: float = 60.0
+    retrain: float = 300.0
+    status: float = 5.0
+    connect: float = 3.0
+
+
+class InferenceClient:
+    def __init__(self, base_url: str, *, timeouts: Timeouts | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeouts = timeouts or Timeouts()
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            limits=httpx.Limits(max_connections=32, max_keepalive_connections=8),
+            headers={"Accept": "application/json"},
+            trust_env=False,  # a local-only server: never through a proxy
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _timeout(self, seconds: float) -> httpx.Timeout:
+        return httpx.Timeout(seconds, connect=min(self.timeouts.connect, seconds))
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        timeout: float,
+        json: Any = None,
+        files: Any = None,
+        data: Any = None,
+    ) -> dict[str, Any]:
+        try:
+            response = self._http.request(
+                method, path, json=json, files=files, data=data, timeout=self._timeout(timeout)
+            )
+        except httpx.TimeoutException as exc:
+            if isinstance(exc, httpx.ConnectTimeout):
+                raise InferenceUnavailable(
+                    "Inference server unreachable (connect timeout)."
+                ) from exc
+            raise InferenceTimeout(
+                f"Inference server did not answer within {timeout:g} s."
+            ) from exc
+        except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as exc:
+            raise InferenceUnavailable(f"Inference server unreachable: {exc}") from exc
+        except httpx.HTTPError as exc:
+            raise InferenceUnavailable(f"Inference server transport error: {exc}") from exc
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise InferenceBadResponse(
+                f"Inference server answered {response.status_code} with a non-JSON body."
+            ) from exc
+        if not isinstance(body, dict):
+            raise InferenceBadResponse("Inference server answered JSON that is not an object.")
+        if 400 <= response.status_code < 500:
+            message = str(
+                body.get("error") or f"Inference server refused ({response.status_code})."
+            )
+            detail = {k: v for k, v in body.items() if k != "error"}
+            raise InferenceRejected(message, status_code=response.status_code, detail=detail)
+        if response.status_code == 503:
+            raise InferenceUnavailable(str(body.get("error") or "Inference server not ready."))
+        if response.status_code >= 500:
+            raise InferenceBadResponse(
+                f"Inference server failed ({response.status_code}): {body.get('error', '')}".strip()
+            )
+        return body
+
+    def health(self) -> dict[str, Any]:
+        return self._call("GET", "/health", timeout=self.timeouts.status)
+
+    def model_info(self) -> dict[str, Any]:
+        return self._call("GET", "/api/v1/model-info", timeout=self.timeouts.status * 2)
+
+    def predict(self, payload: dict[str, Any], *, batch: bool = False) -> dict[str, Any]:
+        timeout = self.timeouts.batch if batch else self.timeouts.single
+        body = self._call("POST", "/api/v1/predict", timeout=timeout, json=payload)
+        expected = "results" if batch else "prediction"
+        if expected not in body and body.get("ok", True):
+            raise InferenceBadResponse(f"Inference server answer has no '{expected}'.")
+        return body
+
+    def retrain(self, payload: dict[str, Any]) -> dict[str, Any]:
+        return self._call("POST", "/api/v1/retrain", timeout=self.timeouts.retrain, json=payload)
+
+    def omics_predict(self, payload: dict[str, Any]) -> dict[str, Any]:
+        return self._call(
+            "POST", "/api/v1/omics/predict", timeout=self.timeouts.batch, json=payload
+        )
+
+    def imaging_analyze(self, payload: dict[str, Any]) -> dict[str, Any]:
+        return self._call(
+            "POST", "/api/v1/imaging/analyze", timeout=self.timeouts.retrain, json=payload
+        )
+
+
+_client: InferenceClient | None = None
+_client_url: str | None = None
+_lock = threading.Lock()
+
+
+def get_client() -> InferenceClient:
+    """The process-wide pooled client for ``settings.CDSS_INFERENCE_URL``."""
+    global _client, _client_url
+    url = settings.CDSS_INFERENCE_URL
+    with _lock:
+        if _client is None or _client_url != url:
+            if _client is not None:
+                _client.close()
+            _client = InferenceClient(
+                url,
+                timeouts=Timeouts(
+                    single=settings.CDSS_INFERENCE_TIMEOUT_SINGLE,
+                    batch=settings.CDSS_INFERENCE_TIMEOUT_BATCH,
+                    retrain=settings.CDSS_INFERENCE_TIMEOUT_RETRAIN,
+                ),
+            )
+            _client_url = url
+        return _client

@@ -1,0 +1,229 @@
+"""The seed-compatible ML API under /ml/v1/ (authentication added; shapes kept)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.exceptions import APIException
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cdss.accounts.models import User
+from cdss.audit.models import Outcome
+from cdss.audit.services import access_event_record, access_events_record_many
+from cdss.common.exceptions import ApplicationError, PayloadTooLargeError
+from cdss.ml.client import get_client
+from cdss.sequences.fasta import fasta_to_items
+from cdss.sequences.parsers import FastaParser
+from cdss.sequences.selectors import inference_log_list_for_user
+from cdss.sequences.serializers import (
+    InferenceLogOutputSerializer,
+    PredictInputSerializer,
+    RetrainInputSerializer,
+)
+from cdss.sequences.services import (
+    PredictRequest,
+    inference_log_record_refused,
+    sequence_predict,
+    sequence_retrain,
+)
+
+_any_object = OpenApiTypes.OBJECT
+_status_schema = inline_serializer(
+    "MlStatus",
+    fields={
+        "ok": serializers.BooleanField(),
+        "status": serializers.CharField(),
+        "model_version": serializers.CharField(allow_null=True),
+    },
+)
+_predict_schema = inline_serializer(
+    "MlPredictResponse",
+    fields={
+        "ok": serializers.BooleanField(),
+        "model_version": serializers.CharField(),
+        "batch": serializers.BooleanField(required=False),
+        "translation": serializers.DictField(required=False),
+        "prediction": serializers.DictField(required=False),
+        "task3_structure": serializers.DictField(required=False),
+        "nearest_references": serializers.ListField(child=serializers.DictField(), required=False),
+        "results": serializers.ListField(child=serializers.DictField(), required=False),
+    },
+)
+MAX_FASTA_FILE_BYTES = 20 * 1024 * 1024
+
+
+class IsModelManager(BasePermission):
+    message = "Only ML engineers and administrators can retrain models."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and (user.is_ml_engineer or user.is_admin_role))
+
+
+class MlStatusApi(APIView):
+    @extend_schema(responses=_status_schema, tags=["ml"])
+    def get(self, request: Request) -> Response:
+        return Response(get_client().health())
+
+
+class MlModelInfoApi(APIView):
+    @extend_schema(responses=_any_object, tags=["ml"])
+    def get(self, request: Request) -> Response:
+        return Response(get_client().model_info())
+
+
+def _payload_from(data: dict[str, Any]) -> dict[str, Any]:
+    options = {
+        k: data[k] for k in ("task3_threshold", "organism_hint", "top_k") if data.get(k) is not None
+    }
+    if "sequence" in data:
+        single = {"sequence": data["sequence"], "seq_type": data.get("seq_type", "protein")}
+        if data.get("frame") is not None:
+            single["frame"] = data["frame"]
+        return {**single, **options}
+    if "items" in data:
+        return {"items": data["items"], **options}
+    if "file" in data:
+        upload = data["file"]
+        if upload.size > MAX_FASTA_FILE_BYTES:
+            raise PayloadTooLargeError(f"file: over {MAX_FASTA_FILE_BYTES} bytes")
+        try:
+            text = upload.read().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ApplicationError("file: not UTF-8 text", detail={"file": "encoding"}) from exc
+    else:
+        text = data["fasta"]
+    return {"items": fasta_to_items(text, seq_type=data.get("seq_type", "auto")), **options}
+
+
+class MlPredictApi(APIView):
+    """One sequence, a batch of items, a multi-FASTA body or a FASTA file upload."""
+
+    parser_classes = [JSONParser, MultiPartParser, FastaParser]
+
+    @extend_schema(request=PredictInputSerializer, responses=_predict_schema, tags=["ml"])
+    def post(self, request: Request) -> Response:
+        user: User = request.user  # type: ignore[assignment]
+        try:
+            values, payload = self._parse(request)
+        except (APIException, ApplicationError) as exc:
+            # A refused call is a call too: it gets its one log row.
+            is_api = isinstance(exc, APIException)
+            inference_log_record_refused(
+                user=user,
+                input_data=_loggable(request),
+                code="invalid_input",
+                status=exc.status_code,
+                message=str(exc.detail if is_api else exc.message),  # type: ignore[union-attr]
+            )
+            raise
+        body, _log = sequence_predict(
+            user=user,
+            request=PredictRequest(
+                payload=payload,
+                doctor_name=values.get("doctor_name") or user.get_username(),
+                patient_name=values.get("patient_name", ""),
+                patient_id=values.get("patient_id"),
+            ),
+        )
+        return Response(body)
+
+    def _parse(self, request: Request) -> tuple[dict[str, Any], dict[str, Any]]:
+        raw = request.data
+        if not isinstance(raw, dict):
+            raw = raw.dict() if hasattr(raw, "dict") else raw
+        if isinstance(raw, dict) and "fasta" in raw and request.content_type.startswith("text/"):
+            raw = {**request.query_params.dict(), **raw}
+        data = PredictInputSerializer(data=raw)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        payload = _payload_from(values)
+        if "items" in payload and len(payload["items"]) > settings.CDSS_SYNC_BATCH_MAX:
+            raise ApplicationError(
+                f"items: {len(payload['items'])} items is over the synchronous limit of "
+                f"{settings.CDSS_SYNC_BATCH_MAX}",
+                detail={"items": "too many for one synchronous call"},
+            )
+        return values, payload
+
+
+def _loggable(request: Request) -> dict[str, Any]:
+    """What a refused call sent, in a form a JSON column can hold."""
+    try:
+        raw = request.data
+    except APIException:
+        return {"unparsed_body": True, "content_type": request.content_type[:100]}
+    if isinstance(raw, dict) and not hasattr(raw, "getlist"):
+        return dict(raw)
+    if hasattr(raw, "dict"):
+        fields = {k: v for k, v in raw.dict().items() if isinstance(v, str)}
+        files = {k: getattr(v, "name", "") for k, v in request.FILES.items()}
+        return {**fields, **({"files": files} if files else {})}
+    return {"body": str(raw)[:1000]}
+
+
+class HistoryPagination(LimitOffsetPagination):
+    default_limit = 100
+    max_limit = 1000
+
+
+class MlHistoryApi(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("doctor", str, description="doctor_name, exact"),
+            OpenApiParameter("patient", str, description="patient_name, exact"),
+            OpenApiParameter("limit", int, description="page size (default 100, max 1000)"),
+            OpenApiParameter("offset", int),
+        ],
+        responses=InferenceLogOutputSerializer(many=True),
+        tags=["ml"],
+    )
+    def get(self, request: Request) -> Response:
+        user: User = request.user  # type: ignore[assignment]
+        logs = inference_log_list_for_user(
+            user=user,
+            doctor=request.query_params.get("doctor") or None,
+            patient=request.query_params.get("patient") or None,
+        )
+        paginator = HistoryPagination()
+        page = paginator.paginate_queryset(logs, request, view=self) or []
+        patient_ids = sorted({log.patient_id for log in page if log.patient_id})
+        if patient_ids:
+            access_events_record_many(
+                user=user,
+                action="inference_log.list",
+                outcome=Outcome.OK,
+                object_type="inference_log",
+                patient_ids=patient_ids,
+            )
+        else:
+            access_event_record(
+                user=user,
+                action="inference_log.list",
+                outcome=Outcome.OK,
+                object_type="inference_log",
+            )
+        return paginator.get_paginated_response(InferenceLogOutputSerializer(page, many=True).data)
+
+
+class MlRetrainApi(APIView):
+    permission_classes = [IsModelManager]
+
+    @extend_schema(request=RetrainInputSerializer, responses=_any_object, tags=["ml"])
+    def post(self, request: Request) -> Response:
+        data = RetrainInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        body = sequence_retrain(
+            user=request.user,  # type: ignore[arg-type]
+            payload=dict(data.validated_data),
+        )
+        return Response(body)
