@@ -1,4 +1,7 @@
-"""ASGI entry point: HTTP through Django, WebSockets through Channels."""
+"""ASGI entry point: HTTP through Django, WebSockets through Channels.
+
+Every WebSocket route is origin-checked and JWT-authenticated (cdss.jobs.websocket_auth).
+"""
 
 import os
 
@@ -7,6 +10,14 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 django_asgi_app = get_asgi_application()
 
-from channels.routing import ProtocolTypeRouter  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
-application = ProtocolTypeRouter({"http": django_asgi_app})
+from cdss.jobs.routing import websocket_urlpatterns as jobs_websockets  # noqa: E402
+from cdss.jobs.websocket_auth import JwtAuthMiddleware, origin_checked  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": origin_checked(JwtAuthMiddleware(URLRouter([*jobs_websockets]))),
+    }
+)

@@ -10,6 +10,7 @@ api_v1 = [
     path("auth/", include("cdss.accounts.urls")),
     path("patients/", include("cdss.patients.urls")),
     path("audit/", include("cdss.audit.urls")),
+    path("analyses/", include("cdss.jobs.urls")),
 ]
 
 urlpatterns = [

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers
+from rest_framework import serializers, status
 from rest_framework.exceptions import APIException
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import JSONParser, MultiPartParser
@@ -20,8 +21,9 @@ from cdss.accounts.models import User
 from cdss.audit.models import Outcome
 from cdss.audit.services import access_event_record, access_events_record_many
 from cdss.common.exceptions import ApplicationError, PayloadTooLargeError
+from cdss.jobs.models import Analysis
 from cdss.ml.client import get_client
-from cdss.sequences.fasta import fasta_to_items
+from cdss.sequences.fasta import MAX_FASTA_RECORDS, fasta_to_items
 from cdss.sequences.parsers import FastaParser
 from cdss.sequences.selectors import inference_log_list_for_user
 from cdss.sequences.serializers import (
@@ -32,8 +34,9 @@ from cdss.sequences.serializers import (
 from cdss.sequences.services import (
     PredictRequest,
     inference_log_record_refused,
+    sequence_batch_submit,
     sequence_predict,
-    sequence_retrain,
+    sequence_retrain_submit,
 )
 
 _any_object = OpenApiTypes.OBJECT
@@ -126,6 +129,15 @@ class MlPredictApi(APIView):
                 message=str(exc.detail if is_api else exc.message),  # type: ignore[union-attr]
             )
             raise
+        if "items" in payload and len(payload["items"]) > settings.CDSS_SYNC_BATCH_MAX:
+            analysis = sequence_batch_submit(
+                user=user,
+                payload=payload,
+                patient_id=values.get("patient_id"),
+                doctor_name=values.get("doctor_name") or user.get_username(),
+                patient_name=values.get("patient_name", ""),
+            )
+            return _accepted(analysis)
         body, _log = sequence_predict(
             user=user,
             request=PredictRequest(
@@ -147,13 +159,27 @@ class MlPredictApi(APIView):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         payload = _payload_from(values)
-        if "items" in payload and len(payload["items"]) > settings.CDSS_SYNC_BATCH_MAX:
+        if "items" in payload and len(payload["items"]) > MAX_FASTA_RECORDS:
             raise ApplicationError(
-                f"items: {len(payload['items'])} items is over the synchronous limit of "
-                f"{settings.CDSS_SYNC_BATCH_MAX}",
-                detail={"items": "too many for one synchronous call"},
+                f"items: {len(payload['items'])} items is over the limit of {MAX_FASTA_RECORDS}",
+                detail={"items": "too many"},
             )
         return values, payload
+
+
+def _accepted(analysis: Analysis) -> Response:
+    location = reverse("analysis-detail", kwargs={"analysis_id": analysis.pk})
+    body = {
+        "ok": True,
+        "batch": True,
+        "analysis_id": analysis.pk,
+        "status": analysis.status,
+        "location": location,
+        "result_json": reverse("analysis-result", kwargs={"analysis_id": analysis.pk}),
+        "result_tsv": reverse("analysis-result", kwargs={"analysis_id": analysis.pk})
+        + "?format=tsv",
+    }
+    return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": location})
 
 
 def _loggable(request: Request) -> dict[str, Any]:
@@ -222,8 +248,19 @@ class MlRetrainApi(APIView):
     def post(self, request: Request) -> Response:
         data = RetrainInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        body = sequence_retrain(
+        analysis = sequence_retrain_submit(
             user=request.user,  # type: ignore[arg-type]
             payload=dict(data.validated_data),
         )
-        return Response(body)
+        location = reverse("analysis-detail", kwargs={"analysis_id": analysis.pk})
+        # 200, as the seed's clients expect; the run itself is an analysis to follow.
+        return Response(
+            {
+                "ok": True,
+                "status": analysis.status,
+                "analysis_id": analysis.pk,
+                "location": location,
+                "message": "Retraining queued; follow the analysis or GET /ml/v1/model-info/.",
+            },
+            headers={"Location": location},
+        )

@@ -13,6 +13,8 @@ from django.http import Http404
 from cdss.accounts.models import User
 from cdss.audit.models import Outcome
 from cdss.audit.services import access_event_record
+from cdss.jobs.models import Analysis
+from cdss.jobs.services import analysis_submit
 from cdss.ml.client import InferenceError, get_client
 from cdss.patients.access import patient_for_request
 from cdss.patients.models import Patient
@@ -135,8 +137,67 @@ def sequence_predict(*, user: User, request: PredictRequest) -> tuple[dict[str, 
     return body, log
 
 
-def sequence_retrain(*, user: User, payload: dict[str, Any]) -> dict[str, Any]:
-    access_event_record(
-        user=user, action="sequence.retrain", outcome=Outcome.OK, object_type="model"
+def record_batch_run(
+    *,
+    analysis: Analysis,
+    item_count: int,
+    latency_ms: float,
+    model_name: str,
+    model_version: str,
+    error: InferenceError | None,
+) -> InferenceLog:
+    """The one InferenceLog of a batch analysis attempt; its sequences stay in the analysis."""
+    inputs = analysis.inputs
+    return InferenceLog.objects.create(
+        user=analysis.requested_by,
+        patient=analysis.patient,
+        doctor_name=str(inputs.get("doctor_name", ""))[:100],
+        patient_name=str(inputs.get("patient_name", ""))[:100],
+        input_data={"analysis_id": analysis.pk, "items": item_count, **inputs.get("options", {})},
+        output_data={"ok": error is None, "analysis_id": analysis.pk}
+        if error is None
+        else {"ok": False, "error": error.message},
+        kind=InferenceLog.Kind.BATCH,
+        item_count=item_count,
+        input_hash=input_hash(inputs),
+        model_name=model_name[:100],
+        model_version=model_version[:100],
+        latency_ms=latency_ms,
+        outcome="ok" if error is None else error.code,
+        http_status=200 if error is None else error.status_code,
+        error_message="" if error is None else error.message[:2000],
     )
-    return get_client().retrain(payload)
+
+
+def sequence_batch_submit(
+    *,
+    user: User,
+    payload: dict[str, Any],
+    patient_id: int | None,
+    doctor_name: str,
+    patient_name: str,
+) -> Analysis:
+    """A batch too large to answer in one request becomes a ``sequence_batch`` analysis."""
+    patient = (
+        patient_for_request(
+            user=user,
+            patient_id=patient_id,
+            action="analysis.create",
+            object_type="analysis",
+            audit_success=False,
+        )
+        if patient_id is not None
+        else None
+    )
+    options = {k: v for k, v in payload.items() if k != "items"}
+    inputs = {
+        "items": payload["items"],
+        "doctor_name": doctor_name,
+        "patient_name": patient_name,
+        **options,
+    }
+    return analysis_submit(user=user, kind="sequence_batch", patient=patient, inputs=inputs)
+
+
+def sequence_retrain_submit(*, user: User, payload: dict[str, Any]) -> Analysis:
+    return analysis_submit(user=user, kind="sequence_retrain", patient=None, inputs=payload)

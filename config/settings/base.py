@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "cdss.patients",
     "cdss.ml",
     "cdss.sequences",
+    "cdss.jobs",
 ]
 
 MIDDLEWARE = [
@@ -189,6 +190,9 @@ CDSS_INFERENCE_TIMEOUT_BATCH = env.float("CDSS_INFERENCE_TIMEOUT_BATCH", default
 CDSS_INFERENCE_TIMEOUT_RETRAIN = env.float("CDSS_INFERENCE_TIMEOUT_RETRAIN", default=300.0)
 # Largest batch answered synchronously by /ml/v1/predict/ (bigger ones become analyses).
 CDSS_SYNC_BATCH_MAX = env.int("CDSS_SYNC_BATCH_MAX", default=1000)
+# A retraining analysis polls the inference server this often, and gives up after this long.
+CDSS_RETRAIN_POLL_SECONDS = env.float("CDSS_RETRAIN_POLL_SECONDS", default=5.0)
+CDSS_RETRAIN_MAX_SECONDS = env.float("CDSS_RETRAIN_MAX_SECONDS", default=4 * 3600)
 
 # --- Content security policy (set by cdss.common.middleware) -------------------------------------
 CDSS_CSP = env.str(
@@ -219,6 +223,61 @@ CHANNEL_LAYERS = {
         else {"BACKEND": "channels.layers.InMemoryChannelLayer"}
     )
 }
+
+# --- Celery and analysis jobs --------------------------------------------------------------------
+# Broker: Redis (or RabbitMQ) in production through CELERY_BROKER_URL. Unset, an embedded broker
+# that needs no server: kombu's SQLAlchemy transport on a SQLite file, which keeps queued jobs
+# across restarts (cdss.jobs.broker). Either way the database is the source of truth and the
+# sweeper re-queues or fails work the broker lost (cdss.jobs.services.analysis_sweep).
+CDSS_JOBS_BROKER_FILE = Path(
+    env.str("CDSS_JOBS_BROKER_FILE", default=str(VAR_DIR / "celery-broker.sqlite3"))
+)
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or f"sqlite:///{CDSS_JOBS_BROKER_FILE}"
+CELERY_BROKER_TRANSPORT = (
+    None if env.str("CELERY_BROKER_URL", default="") else "cdss.jobs.broker:EmbeddedTransport"
+)
+# Seconds between polls of the embedded broker for new messages (Redis pushes; no polling).
+CDSS_JOBS_BROKER_POLL_SECONDS = env.float("CDSS_JOBS_BROKER_POLL_SECONDS", default=0.1)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Redis re-delivers an unacknowledged message after this many seconds: longer than any run.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CDSS_JOBS_TIME_LIMIT_SECONDS", default=3600) + 600
+}
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True  # results live in the database (jobs.AnalysisResult)
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_WORKER_SEND_TASK_EVENTS = False
+# Queue of analyses; the sweeper has a queue of its own so a backlog never delays it.
+CDSS_JOBS_QUEUE = env.str("CDSS_JOBS_QUEUE", default="analyses")
+CDSS_JOBS_CONTROL_QUEUE = f"{CDSS_JOBS_QUEUE}.control"
+# A running analysis holds a lease renewed every third of this many seconds; a lease that runs
+# out means its worker died, and the sweeper re-queues the work (or fails it past its attempts).
+CDSS_JOBS_LEASE_SECONDS = env.float("CDSS_JOBS_LEASE_SECONDS", default=60.0)
+# Seconds between sweeps (celery beat), and how long queued work may wait before the sweeper
+# re-queues it (only while the broker queue is empty: then nothing is waiting for a worker).
+CDSS_JOBS_SWEEP_SECONDS = env.float("CDSS_JOBS_SWEEP_SECONDS", default=30.0)
+CDSS_JOBS_PENDING_STALE_SECONDS = env.float("CDSS_JOBS_PENDING_STALE_SECONDS", default=120.0)
+# Retries of transient failures: base * 2**(attempt-1) seconds, capped, with random jitter.
+CDSS_JOBS_RETRY_BASE_SECONDS = env.float("CDSS_JOBS_RETRY_BASE_SECONDS", default=5.0)
+CDSS_JOBS_RETRY_MAX_SECONDS = env.float("CDSS_JOBS_RETRY_MAX_SECONDS", default=600.0)
+# Hard limit on one run, in seconds (the worker child is killed past it; counts as an attempt).
+CELERY_TASK_TIME_LIMIT = env.int("CDSS_JOBS_TIME_LIMIT_SECONDS", default=3600)
+# Extra modules that register analysis kinds when the jobs app is ready (tests, plug-ins).
+CDSS_JOBS_KIND_MODULES = env.list("CDSS_JOBS_KIND_MODULES", default=[])
+# Live status. With the in-memory channel layer (no REDIS_URL) a status change made in a worker
+# process cannot reach the web process through the layer, so each web process relays the status
+# events from the database instead, polling every CDSS_JOBS_EVENT_POLL_SECONDS.
+CDSS_JOBS_EVENT_RELAY = env.bool("CDSS_JOBS_EVENT_RELAY", default=not REDIS_URL)
+CDSS_JOBS_EVENT_POLL_SECONDS = env.float("CDSS_JOBS_EVENT_POLL_SECONDS", default=0.5)
+# Channel-layer group of this deployment's status events (named after its queue, so two
+# deployments sharing one Redis never see each other's events).
+CDSS_JOBS_EVENT_GROUP = f"{CDSS_JOBS_QUEUE}.events"
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Demo accounts created by `make run` (manage.py bootstrap_demo) -------------------------------
 CDSS_DEMO_ADMIN_USERNAME = env.str("CDSS_DEMO_ADMIN_USERNAME", default="admin")

@@ -7,6 +7,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from cdss.audit.models import AccessEvent
+from cdss.jobs.models import Analysis
+from cdss.jobs.services import analysis_execute
 from cdss.patients.tests.factories import PatientFactory
 from cdss.sequences.models import InferenceLog
 
@@ -256,12 +258,44 @@ def test_each_predict_call_writes_exactly_one_log(make_client, clinician_a, use_
     assert InferenceLog.objects.count() == 3
 
 
-def test_retrain_is_for_model_managers(make_client, clinician_a, ml_engineer, use_server):
+def test_retrain_is_for_model_managers_and_runs_as_an_analysis(
+    make_client, clinician_a, ml_engineer, use_server
+):
     body = {"training_data_path": "/nonexistent/training/set", "epochs": 1, "batch_size": 8}
-    assert (
-        make_client(clinician_a).post(reverse("ml-retrain"), body, format="json").status_code == 403
-    )
+    refused = make_client(clinician_a).post(reverse("ml-retrain"), body, format="json")
+    assert refused.status_code == 403
     response = make_client(ml_engineer).post(reverse("ml-retrain"), body, format="json")
-    # The server checks the path before starting anything: a clear 400 naming it.
-    assert response.status_code == 400
-    assert "training_data_path" in response.json()["error"]
+    assert response.status_code == 200
+    queued = response.json()
+    assert queued["ok"] is True and queued["status"] == "PENDING"
+    assert response.headers["Location"] == queued["location"]
+    analysis_execute(analysis_id=queued["analysis_id"])  # what a worker does
+    analysis = Analysis.objects.get(pk=queued["analysis_id"])
+    # The server refuses a path that does not exist before training anything: a clear reason.
+    assert analysis.status == "FAILED" and analysis.error_code == "invalid_input"
+    assert "training_data_path" in analysis.error_message
+
+
+def test_large_batch_becomes_an_analysis_with_tsv_and_json(
+    make_client, clinician_a, use_server, settings
+):
+    settings.CDSS_SYNC_BATCH_MAX = 2
+    items = [{"id": f"q{i}", "sequence": SPIKE_50, "seq_type": "protein"} for i in range(3)]
+    items.append({"id": "bad", "sequence": "NOT A SEQUENCE 123", "seq_type": "protein"})
+    client = make_client(clinician_a)
+    response = client.post(PREDICT, {"items": items, "doctor_name": "김의사"}, format="json")
+    assert response.status_code == 202, response.content
+    body = response.json()
+    assert response.headers["Location"] == body["location"]
+    analysis_execute(analysis_id=body["analysis_id"])  # what a worker does
+    detail = client.get(body["location"]).json()
+    assert detail["status"] == "COMPLETED"
+    result = client.get(body["result_json"]).json()
+    assert result["count"] == 4 and result["ok_count"] == 3 and result["failed_count"] == 1
+    assert [r["id"] for r in result["results"]] == ["q0", "q1", "q2", "bad"]
+    tsv = client.get(body["result_tsv"])
+    assert tsv.headers["Content-Type"].startswith("text/tab-separated-values")
+    rows = tsv.content.decode().strip().split("\n")
+    assert rows[0].startswith("index\tid\tok") and len(rows) == 5
+    log = InferenceLog.objects.get(kind="batch")
+    assert log.item_count == 4 and log.outcome == "ok" and log.doctor_name == "김의사"

@@ -1,0 +1,150 @@
+"""Identification benchmark: the engine's reference search against BLASTP on the same references.
+
+Builds a BLAST database from the active model's reference set, takes held-out test proteins of the
+same version (``test_ids.txt``; sequences read from the shared datasets), and runs them through the
+engine's search (4-mer prefilter + parasail Smith-Waterman) and through ``blastp``, both on one
+thread. Reports the wall-time ratio and the top-1 agreement (same reference; and, since
+near-identical references can tie, "our top-1 has BLAST's top bit score", and same task3 label).
+Installs ncbi-blast+ with apt-get when ``blastp`` is missing (needs root).
+
+    .venv/bin/python bench/sequence_search_vs_blast.py [--n-queries 1000] [--model-dir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from inference.engines.sequence.artifacts import load_bundle, resolve_version_dir  # noqa: E402
+from inference.engines.sequence.search import ReferenceSearch  # noqa: E402
+from training.sequences.data import default_datasets_dir, load_records  # noqa: E402
+
+
+def ensure_blast() -> None:
+    if shutil.which("blastp") and shutil.which("makeblastdb"):
+        return
+    apt = shutil.which("apt-get") or "/usr/bin/apt-get"
+    subprocess.run([apt, "update"], check=True)
+    subprocess.run([apt, "install", "-y", "ncbi-blast+"], check=True)
+
+
+def blast_version() -> str:
+    out = subprocess.run(["blastp", "-version"], capture_output=True, text=True, check=True)
+    return out.stdout.splitlines()[0].strip()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--model-dir", type=Path, default=ROOT / "models" / "sequence")
+    parser.add_argument("--datasets-dir", type=Path, default=default_datasets_dir())
+    parser.add_argument("--n-queries", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--out", type=Path, default=ROOT / "bench" / "out" / "sequence_vs_blast.json"
+    )
+    args = parser.parse_args()
+
+    ensure_blast()
+    version_dir = (
+        args.model_dir if (args.model_dir / "manifest.json").exists()
+        else resolve_version_dir(args.model_dir)
+    )  # fmt: skip
+    bundle = load_bundle(version_dir)
+    refs = bundle.references
+    labels3 = bundle.manifest["labels"]["task3"]
+    test_ids = set((version_dir / "test_ids.txt").read_text().split())
+    by_id = {r.ref_id: r.sequence for r in load_records(args.datasets_dir) if r.ref_id in test_ids}
+    ids = sorted(by_id)
+    rng = np.random.default_rng(args.seed)
+    pick = rng.choice(len(ids), size=min(args.n_queries, len(ids)), replace=False)
+    queries = [(f"q{i}", by_id[ids[j]]) for i, j in enumerate(sorted(pick.tolist()))]
+
+    work = Path(tempfile.mkdtemp(prefix="seqbench-"))
+    with (work / "refs.fasta").open("w") as fh:
+        for i, ref in enumerate(refs):
+            fh.write(f">r{i}\n{ref.sequence}\n")
+    with (work / "queries.fasta").open("w") as fh:
+        for qid, seq in queries:
+            fh.write(f">{qid}\n{seq}\n")
+    subprocess.run(
+        ["makeblastdb", "-in", str(work / "refs.fasta"), "-dbtype", "prot",
+         "-out", str(work / "refs")],
+        check=True, capture_output=True,
+    )  # fmt: skip
+
+    n_candidates = int(bundle.manifest["params"]["n_candidates"])
+    t = time.perf_counter()
+    search = ReferenceSearch([r.sequence for r in refs], n_candidates=n_candidates)
+    index_seconds = time.perf_counter() - t
+    ours: dict[str, tuple[int, int]] = {}
+    t = time.perf_counter()
+    for qid, seq in queries:
+        hit, score = search.search(seq, top_n=1)
+        if hit.size:
+            ours[qid] = (int(hit[0]), int(score[0]))
+    ours_seconds = time.perf_counter() - t
+
+    t = time.perf_counter()
+    subprocess.run(
+        ["blastp", "-query", str(work / "queries.fasta"), "-db", str(work / "refs"),
+         "-outfmt", "6 qseqid sseqid bitscore evalue", "-max_target_seqs", "10",
+         "-evalue", "10", "-num_threads", "1", "-out", str(work / "blast.tsv")],
+        check=True,
+    )  # fmt: skip
+    blast_seconds = time.perf_counter() - t
+    blast_hits: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    for line in (work / "blast.tsv").read_text().splitlines():
+        qid, sid, bits, _ev = line.split("\t")
+        blast_hits[qid].append((int(sid[1:]), float(bits)))
+
+    with_blast = [q for q, _ in queries if blast_hits.get(q)]
+    strict = tie = label = 0
+    for qid in with_blast:
+        hits = blast_hits[qid]
+        best_bits = max(b for _, b in hits)
+        top = [s for s, b in hits if b == best_bits]
+        mine = ours.get(qid, (-1, 0))[0]
+        strict += int(mine == hits[0][0])
+        tie += int(mine in top)
+        if mine >= 0:
+            label += int(refs[mine].task3 == refs[hits[0][0]].task3)
+    n = max(len(with_blast), 1)
+    result = {
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": f"{platform.machine()} {platform.processor() or ''} (2 cores)".strip(),
+        "model_version": bundle.manifest["version"],
+        "n_references": len(refs),
+        "n_queries": len(queries),
+        "n_queries_with_blast_hit": len(with_blast),
+        "blast": blast_version(),
+        "blast_seconds": round(blast_seconds, 2),
+        "ours_seconds": round(ours_seconds, 2),
+        "ours_index_build_seconds": round(index_seconds, 2),
+        "speedup": round(blast_seconds / ours_seconds, 1),
+        "top1_agreement_same_reference": round(strict / n, 4),
+        "top1_agreement_tie_aware": round(tie / n, 4),
+        "top1_agreement_same_task3_label": round(label / n, 4),
+        "task3_labels": len(labels3),
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=1))
+    print(json.dumps(result, indent=1))
+    shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,229 @@
+"""The sequence analysis kinds run by workers: large batches and retraining.
+
+``sequence_batch`` takes up to 10,000 sequences (items or a multi-FASTA text), sends them to the
+inference server in chunks within the batch timeout, and keeps every item's answer; its result
+downloads as JSON or TSV. ``sequence_retrain`` starts a retraining run on the inference server and
+follows it until the server reports it finished, promoted or not.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from rest_framework import serializers
+
+from cdss.accounts.models import Role
+from cdss.common.exceptions import ApplicationError
+from cdss.common.serializers import StrictInputSerializer
+from cdss.jobs.kinds import AnalysisKind
+from cdss.ml.client import InferenceError, get_client
+from cdss.sequences.fasta import MAX_FASTA_RECORDS, fasta_to_items
+from cdss.sequences.serializers import RetrainInputSerializer
+from cdss.sequences.services import record_batch_run
+
+if TYPE_CHECKING:
+    from cdss.jobs.models import Analysis
+
+CHUNK = 250
+
+
+class BatchInputSerializer(StrictInputSerializer):
+    items = serializers.ListField(
+        child=serializers.JSONField(), required=False, min_length=1, max_length=MAX_FASTA_RECORDS
+    )
+    fasta = serializers.CharField(required=False, trim_whitespace=False)
+    seq_type = serializers.ChoiceField(
+        choices=("protein", "dna", "rna", "auto"), required=False, default="auto"
+    )
+    task3_threshold = serializers.FloatField(
+        required=False, allow_null=True, min_value=0.0, max_value=1.0
+    )
+    organism_hint = serializers.CharField(
+        required=False, allow_null=True, allow_blank=True, max_length=200
+    )
+    top_k = serializers.IntegerField(required=False, min_value=1, max_value=50)
+    doctor_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    patient_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
+
+
+def _validate_batch(inputs: dict[str, Any]) -> dict[str, Any]:
+    data = BatchInputSerializer(data=inputs)
+    if not data.is_valid():
+        field, errors = next(iter(data.errors.items()))
+        raise ApplicationError(f"{field}: {errors[0]}", detail=dict(data.errors))
+    values = dict(data.validated_data)
+    if ("items" in values) == ("fasta" in values):
+        raise ApplicationError(
+            "items: give exactly one of items or fasta", detail={"items": "or fasta"}
+        )
+    if "fasta" in values:
+        values["items"] = fasta_to_items(values.pop("fasta"), seq_type=values["seq_type"])
+    options = {
+        k: values.pop(k)
+        for k in ("task3_threshold", "organism_hint", "top_k")
+        if values.get(k) is not None
+    }
+    values.pop("seq_type", None)
+    for k in ("task3_threshold", "organism_hint", "top_k"):
+        values.pop(k, None)
+    return {**values, "options": options}
+
+
+def _run_batch(analysis: Analysis) -> dict[str, Any]:
+    inputs = analysis.inputs
+    items: list[Any] = inputs["items"]
+    options: dict[str, Any] = inputs.get("options", {})
+    client = get_client()
+    results: list[dict[str, Any]] = []
+    model_version = ""
+    model_name = ""
+    started = time.perf_counter()
+    error: InferenceError | None = None
+    try:
+        for offset in range(0, len(items), CHUNK):
+            body = client.predict({"items": items[offset : offset + CHUNK], **options}, batch=True)
+            model_version = str(body.get("model_version") or model_version)
+            for item in body["results"]:
+                item["index"] = int(item.get("index", 0)) + offset
+                model_name = model_name or str(item.get("model_name") or "")
+                results.append(item)
+    except InferenceError as exc:
+        error = exc
+    record_batch_run(
+        analysis=analysis,
+        item_count=len(items),
+        latency_ms=(time.perf_counter() - started) * 1000,
+        model_name=model_name,
+        model_version=model_version,
+        error=error,
+    )
+    if error is not None:
+        raise error
+    ok = sum(1 for r in results if r.get("ok"))
+    return {
+        "ok": True,
+        "batch": True,
+        "model_name": model_name,
+        "model_version": model_version,
+        "count": len(results),
+        "ok_count": ok,
+        "failed_count": len(results) - ok,
+        "results": results,
+    }
+
+
+TSV_COLUMNS = [
+    "index",
+    "id",
+    "ok",
+    "input_type",
+    "length",
+    "frame",
+    "is_pathogen",
+    "pathogen_probability",
+    "protein_type",
+    "protein_type_probability",
+    "task3_top1",
+    "task3_top1_probability",
+    "confidence",
+    "nearest_reference",
+    "nearest_identity",
+    "nearest_coverage",
+    "error",
+]
+
+
+def _tsv_row(item: dict[str, Any]) -> list[Any]:
+    prediction = item.get("prediction") or {}
+    info = (item.get("translation") or {}).get("info") or {}
+    top = ((prediction.get("task3") or {}).get("top_predictions") or [[None, None]])[0]
+    nearest = (item.get("nearest_references") or [{}])[0]
+    return [
+        item.get("index"),
+        item.get("id"),
+        item.get("ok"),
+        info.get("input_type"),
+        info.get("length"),
+        info.get("frame"),
+        (prediction.get("task1") or {}).get("is_pathogen"),
+        (prediction.get("task1") or {}).get("probability"),
+        (prediction.get("task2") or {}).get("protein_type"),
+        (prediction.get("task2") or {}).get("probability"),
+        top[0],
+        top[1],
+        item.get("confidence"),
+        nearest.get("id"),
+        nearest.get("identity"),
+        nearest.get("coverage"),
+        item.get("error"),
+    ]
+
+
+def render_tsv(result: dict[str, Any]) -> tuple[str, bytes]:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter="\t", lineterminator="\n")
+    writer.writerow(TSV_COLUMNS)
+    for item in result.get("results", []):
+        writer.writerow(["" if v is None else v for v in _tsv_row(item)])
+    return "text/tab-separated-values; charset=utf-8", out.getvalue().encode("utf-8")
+
+
+def render_json(result: dict[str, Any]) -> tuple[str, bytes]:
+    return "application/json", json.dumps(result, ensure_ascii=False).encode("utf-8")
+
+
+def _validate_retrain(inputs: dict[str, Any]) -> dict[str, Any]:
+    data = RetrainInputSerializer(data=inputs)
+    if not data.is_valid():
+        field, errors = next(iter(data.errors.items()))
+        raise ApplicationError(f"{field}: {errors[0]}", detail=dict(data.errors))
+    return dict(data.validated_data)
+
+
+def _run_retrain(analysis: Analysis) -> dict[str, Any]:
+    client = get_client()
+    started = client.retrain(analysis.inputs)
+    deadline = time.monotonic() + settings.CDSS_RETRAIN_MAX_SECONDS
+    status: dict[str, Any] = started.get("retrain") or started
+    while time.monotonic() < deadline:
+        status = client.model_info().get("retrain") or {}
+        if not status.get("running") and status.get("state") in {"completed", "failed"}:
+            break
+        # A worker-side wait between status polls of a run that takes minutes (lease kept alive).
+        time.sleep(settings.CDSS_RETRAIN_POLL_SECONDS)
+    else:
+        raise ApplicationError("Retraining did not finish within CDSS_RETRAIN_MAX_SECONDS.")
+    if status.get("state") == "failed":
+        raise ApplicationError(f"Retraining failed: {status.get('message', 'no message')}")
+    return {
+        "ok": True,
+        "model_name": "sequence",
+        "model_version": str(status.get("version") or ""),
+        "promoted": bool(status.get("promoted")),
+        "metrics": status.get("metrics") or {},
+        "message": status.get("message", ""),
+    }
+
+
+SEQUENCE_BATCH = AnalysisKind(
+    name="sequence_batch",
+    validate_inputs=_validate_batch,
+    run=_run_batch,
+    patient_required=False,
+    max_attempts=5,
+    renderers={"json": render_json, "tsv": render_tsv},
+)
+
+SEQUENCE_RETRAIN = AnalysisKind(
+    name="sequence_retrain",
+    validate_inputs=_validate_retrain,
+    run=_run_retrain,
+    patient_required=False,
+    max_attempts=3,
+    allowed_roles=frozenset({Role.ML_ENGINEER, Role.ADMIN}),
+)

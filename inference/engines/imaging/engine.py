@@ -1,0 +1,180 @@
+"""The ImagingEngine: one CT analysis = load and validate the volume, measure the structures of its
+segmentation (or of a MONAI bundle's output), and classify the adrenal glands.
+
+``load(model_dir)`` reads a version folder of ``models/imaging/`` (adrenal classifier weights,
+``adrenal_config.json``, ``metrics.json``). ``analyze`` returns a plain dict; every error the caller
+can fix is an ``InvalidInput`` (400) or ``PayloadTooLarge`` (413) raised before heavy work.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from inference.engines.base import DISCLAIMER
+from inference.engines.imaging.adrenal import AdrenalClassifier, bounding_crop
+from inference.engines.imaging.bundle import run_bundle
+from inference.engines.imaging.labels import ADRENAL_STRUCTURES, TOTALSEG_V2
+from inference.engines.imaging.loader import load_volume
+from inference.engines.imaging.measure import measure_labelmap, measure_mask
+from inference.engines.imaging.segmentation import is_multilabel, iter_masks, load_labelmap
+from inference.engines.imaging.volume import Volume, VolumeLimits
+from inference.errors import NotReady
+
+MODEL_NAME = "cdss-imaging"
+
+
+class ImagingEngine:
+    """CT imaging engine (``inference.engines.base.Engine``)."""
+
+    name = "imaging"
+
+    def __init__(self, limits: VolumeLimits | None = None) -> None:
+        self.limits = limits or VolumeLimits()
+        self.model_dir: Path | None = None
+        self.version: str | None = None
+        self.adrenal: AdrenalClassifier | None = None
+        self.metrics: dict[str, Any] = {}
+
+    def load(self, model_dir: Path) -> None:
+        model_dir = Path(model_dir)
+        self.adrenal = AdrenalClassifier.load(model_dir)
+        metrics_file = model_dir / "metrics.json"
+        if metrics_file.is_file():
+            self.metrics = json.loads(metrics_file.read_text(encoding="utf-8"))
+        self.model_dir = model_dir
+        self.version = str(self.metrics.get("version", model_dir.name))
+
+    @property
+    def loaded(self) -> bool:
+        return self.adrenal is not None
+
+    def info(self) -> dict[str, Any]:
+        headline = self.metrics.get("headline", {})
+        return {
+            "name": self.name,
+            "model_name": MODEL_NAME,
+            "model_version": self.version,
+            "loaded": self.loaded,
+            "tasks": ["ct_structure_measurements", "adrenal_mass_classification", "monai_bundle"],
+            "labels": ["normal", "mass"],
+            "inputs": ["nifti", "dicom_zip"],
+            "adrenal_input_size": self.adrenal.input_size if self.adrenal else None,
+            "metrics": headline,
+            "disclaimer": DISCLAIMER,
+        }
+
+    def _require(self) -> AdrenalClassifier:
+        if self.adrenal is None:
+            raise NotReady("imaging: model not loaded")
+        return self.adrenal
+
+    def analyze(
+        self,
+        *,
+        volume_path: Path,
+        segmentation_path: Path | None = None,
+        bundle_dir: Path | None = None,
+    ) -> dict[str, Any]:
+        """Measurements and findings for one CT volume (see the module docstring)."""
+        adrenal = self._require()
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        volume = load_volume(Path(volume_path), self.limits, "volume")
+        timings["load"] = time.perf_counter() - t0
+
+        structures: list[dict[str, Any]] = []
+        glands: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        findings: list[dict[str, Any]] = []
+        notes: list[str] = []
+        bundle_info: dict[str, str] | None = None
+
+        if segmentation_path is not None:
+            t = time.perf_counter()
+            structures += self._from_segmentation(Path(segmentation_path), volume, glands)
+            timings["measure"] = time.perf_counter() - t
+
+        if bundle_dir is not None:
+            t = time.perf_counter()
+            out = run_bundle(Path(bundle_dir), volume)
+            bundle_info = {"name": out.name, "version": out.version}
+            if out.labelmap is not None:
+                rows = measure_labelmap(
+                    volume.data, out.labelmap, volume.voxel_volume_ml, out.label_names
+                )
+                for row in rows:
+                    row["source"] = f"bundle:{out.name}"
+                found = _glands_from_labelmap(out.labelmap, rows, volume.affine)
+                glands.update({k: v for k, v in found.items() if k not in glands})
+                structures += rows
+            if out.class_probabilities is not None:
+                findings += [
+                    {
+                        "structure": None,
+                        "finding": cls,
+                        "probability": p,
+                        "model": f"bundle:{out.name}",
+                    }
+                    for cls, p in out.class_probabilities.items()
+                ]
+            timings["bundle"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        ordered = {g: glands[g] for g in ADRENAL_STRUCTURES if g in glands}
+        findings += adrenal.classify(ordered, volume.voxel_volume_ml)
+        if not glands:
+            notes.append(
+                "no adrenal gland masks (adrenal_gland_left/right) given: adrenal classification "
+                "skipped"
+            )
+        timings["classify"] = time.perf_counter() - t
+        timings["total"] = time.perf_counter() - t0
+        result: dict[str, Any] = {
+            "volume": volume.summary(),
+            "structures": structures,
+            "findings": findings,
+            "notes": notes,
+            "model_name": MODEL_NAME,
+            "model_version": self.version,
+            "disclaimer": DISCLAIMER,
+            "timings_s": {k: round(v, 4) for k, v in timings.items()},
+        }
+        if bundle_info is not None:
+            result["bundle"] = bundle_info
+        return result
+
+    def _from_segmentation(
+        self, path: Path, volume: Volume, glands: dict[str, tuple[np.ndarray, np.ndarray]]
+    ) -> list[dict[str, Any]]:
+        if is_multilabel(path):
+            labelmap = load_labelmap(path, volume, self.limits)
+            rows = measure_labelmap(volume.data, labelmap, volume.voxel_volume_ml, TOTALSEG_V2)
+            for row in rows:
+                row["source"] = "segmentation"
+            glands.update(_glands_from_labelmap(labelmap, rows, volume.affine))
+            return rows
+        per_mask: list[dict[str, Any]] = []
+        for name, mask in iter_masks(path, volume, self.limits):
+            measured = measure_mask(volume.data, mask, volume.voxel_volume_ml, name)
+            if measured is None:
+                continue
+            measured["source"] = "segmentation"
+            per_mask.append(measured)
+            if name in ADRENAL_STRUCTURES:
+                glands[name] = bounding_crop(mask, volume.affine)
+        return per_mask
+
+
+def _glands_from_labelmap(
+    labelmap: np.ndarray, rows: list[dict[str, Any]], affine: np.ndarray
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Adrenal gland masks cut to their bounding boxes."""
+    return {
+        r["name"]: bounding_crop(labelmap == r["label"], affine)
+        for r in rows
+        if r["name"] in ADRENAL_STRUCTURES
+    }

@@ -1,0 +1,105 @@
+"""The ROSMAP AD-vs-control model as served: late fusion of per-omics logistic regressions.
+
+Reads ``rosmap/model.json`` (written by ``training.omics.rosmap``). The fused logit is
+``a + b * mean(view logits over the layers present)``; each feature's contribution
+``b * coef * z / n_layers`` is exact: with the intercepts, the contributions add up to the logit.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from inference.engines.omics.layers import LayerSpec, check_sample, parse_layer
+
+FORMAT = "omics-rosmap-late-fusion-v1"
+VIEWS = ("mrna", "methylation", "mirna")
+# Above this share of imputed features in a present layer the answer is flagged low confidence.
+IMPUTED_SHARE_LOW = 0.2
+
+
+class RosmapModel:
+    """Loaded ROSMAP artifact; ``predict`` answers one validated sample."""
+
+    def __init__(self, path: Path) -> None:
+        artifact = json.loads(Path(path).read_text(encoding="utf-8"))
+        if artifact.get("format") != FORMAT:
+            raise ValueError(f"{path}: not a {FORMAT} artifact")
+        self.labels = artifact["labels"]
+        self.a = float(artifact["fusion"]["a"])
+        self.b = float(artifact["fusion"]["b"])
+        self.hyperparameters = artifact["hyperparameters"]
+        self.input_scale = artifact["input_scale"]
+        self.layers: dict[str, LayerSpec] = {}
+        self.params: dict[str, dict[str, Any]] = {}
+        for view in VIEWS:
+            v = artifact["views"][view]
+            self.layers[view] = LayerSpec(view, list(v["features"]))
+            self.params[view] = {
+                "mean": np.asarray(v["mean"], float),
+                "scale": np.asarray(v["scale"], float),
+                "coef": np.asarray(v["coef"], float),
+                "intercept": float(v["intercept"]),
+            }
+
+    def feature_counts(self) -> dict[str, int]:
+        return {view: len(spec.features) for view, spec in self.layers.items()}
+
+    def predict(self, sample: Any, *, top_k: int = 10) -> dict[str, Any]:
+        present = check_sample(sample, self.layers)
+        view_logits: list[float] = []
+        contributions: list[tuple[str, str, float, float]] = []
+        imputed: dict[str, int] = {}
+        unknown: dict[str, int] = {}
+        used = [view for view in VIEWS if view in present]
+        for view in used:
+            parsed = parse_layer(self.layers[view], present[view])
+            p = self.params[view]
+            raw = np.where(np.isnan(parsed.values), p["mean"], parsed.values)
+            z = (raw - p["mean"]) / p["scale"]
+            terms = p["coef"] * z
+            view_logits.append(float(terms.sum() + p["intercept"]))
+            weight = self.b / len(used)
+            for name, value, term, missing in zip(
+                self.layers[view].features, raw, terms, np.isnan(parsed.values), strict=True
+            ):
+                if not missing:
+                    contributions.append((view, name, float(value), float(term * weight)))
+            imputed[view] = parsed.imputed
+            unknown[view] = parsed.unknown
+        logit = self.a + self.b * float(np.mean(view_logits))
+        p_ad = float(1.0 / (1.0 + np.exp(-logit)))
+        missing_layers = [view for view in VIEWS if view not in present]
+        reasons = [f"layer {view} missing" for view in missing_layers]
+        reasons += [
+            f"{count} of {len(self.layers[view].features)} {view} features imputed"
+            for view, count in imputed.items()
+            if count > IMPUTED_SHARE_LOW * len(self.layers[view].features)
+        ]
+        contributions.sort(key=lambda c: abs(c[3]), reverse=True)
+        positive, negative = self.labels["positive"], self.labels["negative"]
+        return {
+            "model": "rosmap",
+            "label": positive if p_ad >= 0.5 else negative,
+            "probabilities": {positive: p_ad, negative: 1.0 - p_ad},
+            "logit": logit,
+            "top_features": [
+                {
+                    "layer": view,
+                    "feature": name,
+                    "value": value,
+                    "contribution": contribution,
+                    "towards": positive if contribution > 0 else negative,
+                }
+                for view, name, value, contribution in contributions[:top_k]
+            ],
+            "layers_used": used,
+            "missing_layers": missing_layers,
+            "imputed_features": imputed,
+            "unknown_features": unknown,
+            "confidence": "low" if reasons else "normal",
+            "confidence_reasons": reasons,
+        }

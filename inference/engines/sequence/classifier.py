@@ -1,0 +1,137 @@
+"""The three sequence tasks, computed from a protein's composition vector and its reference hits.
+
+Each task blends two views: a linear model over 1/2/3-mer composition (works for any protein) and a
+vote of the nearest references, weighted by alignment score (precise when a close relative is
+known).
+A small logistic "stacker", fitted on out-of-group predictions of the training split, turns the two
+views into calibrated probabilities. Training (``training.sequences``) and inference share this code
+so the features are computed the same way in both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+EPS = 1e-4
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -40.0, 40.0)))
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, EPS, 1.0 - EPS)
+    return np.log(p / (1.0 - p))
+
+
+@dataclass
+class Linear:
+    """Weights of a fitted linear model: one row per class (a single row means binary)."""
+
+    weights: np.ndarray
+    bias: np.ndarray
+
+    def decision(self, x: np.ndarray | sp.spmatrix) -> np.ndarray:
+        out = x @ self.weights.T
+        return np.asarray(out, dtype=np.float64) + self.bias
+
+    def proba(self, x: np.ndarray | sp.spmatrix) -> np.ndarray:
+        z = self.decision(x)
+        if self.weights.shape[0] == 1:
+            p = sigmoid(z[:, 0])
+            return np.stack([1.0 - p, p], axis=1)
+        return softmax(z)
+
+
+@dataclass
+class Votes:
+    """Score-weighted label distribution of a query's hits for one task."""
+
+    dist: np.ndarray  # (n_classes,)
+    top_score: float  # best normalised score among hits that carry a label for this task
+
+
+def vote(
+    ref_labels: np.ndarray,
+    n_classes: int,
+    hit_refs: np.ndarray,
+    hit_norm: np.ndarray,
+    tau: float,
+    boost: np.ndarray | None = None,
+) -> Votes:
+    """Weights exp((s - s_best) / tau) over hits with a label; ``boost`` multiplies some weights."""
+    labels = ref_labels[hit_refs]
+    keep = labels >= 0
+    dist = np.zeros(n_classes, dtype=np.float64)
+    if not keep.any():
+        return Votes(dist, 0.0)
+    s = hit_norm[keep]
+    w = np.exp((s - s.max()) / tau)
+    if boost is not None:
+        w = w * boost[keep]
+    np.add.at(dist, labels[keep], w)
+    dist /= dist.sum()
+    return Votes(dist, float(s.max()))
+
+
+def task1_features(p_lr: np.ndarray, votes_pos: np.ndarray, top: np.ndarray) -> np.ndarray:
+    """Stacker input for task1: composition logit, signed vote times hit strength, hit strength."""
+    return np.column_stack([logit(p_lr), (2.0 * votes_pos - 1.0) * top, top])
+
+
+def task2_features(p_lr: np.ndarray, votes: np.ndarray, top: np.ndarray) -> np.ndarray:
+    """Per-class stacker input for task2, shape (n, classes, 4).
+
+    The same four weights apply to every class (a conditional-logit model), so a rare class is
+    combined as well as a frequent one: log composition probability, vote share, vote share times
+    hit strength, and log vote share times hit strength.
+    """
+    t = top[:, None]
+    return np.stack([np.log(p_lr + EPS), votes, votes * t, np.log(votes + EPS) * t], axis=2)
+
+
+def task2_proba(features: np.ndarray, model: Linear) -> np.ndarray:
+    """Softmax over classes of the shared-weight scores (``model.weights`` is 1 x 4)."""
+    z = features @ model.weights[0].astype(np.float64) + model.bias
+    return softmax(z)
+
+
+def task3_features(p_top: np.ndarray, top: np.ndarray) -> np.ndarray:
+    """Calibrator input for task3: winning vote share, hit strength and their product."""
+    share = logit(p_top)
+    return np.column_stack([share, top, share * top])
+
+
+def task3_mixture(votes: np.ndarray, p_pathogen: float, non_pathogen: int) -> np.ndarray:
+    """P(pathogen) * votes + P(not pathogen) * one-hot("Non-pathogen protein")."""
+    if non_pathogen < 0:
+        return votes
+    mixed = votes * p_pathogen
+    mixed[non_pathogen] += 1.0 - p_pathogen
+    return mixed
+
+
+def task3_calibrate(dist: np.ndarray, top: float, calibrator: Linear) -> tuple[np.ndarray, float]:
+    """Rescale a vote distribution so its top-1 share becomes a calibrated probability."""
+    if dist.sum() <= 0:
+        return dist, 0.0
+    best = int(np.argmax(dist))
+    raw = float(dist[best])
+    feats = task3_features(np.array([raw]), np.array([top]))
+    conf = float(calibrator.proba(feats)[0, 1])
+    out = dist.copy()
+    rest = 1.0 - raw
+    out[best] = conf
+    if rest > 0:
+        mask = np.arange(dist.size) != best
+        out[mask] = dist[mask] * (1.0 - conf) / rest
+    return out, conf

@@ -1,0 +1,80 @@
+"""Amino-acid encoding, k-mer ids and the k-mer composition vector shared by training and inference.
+
+Only the 20 standard residues are encoded; anything else (X, B, Z, U, O, *) breaks the k-mers
+that span it.
+The composition vector is 1-, 2- and 3-mer frequencies, each block scaled to unit L2 norm, so the
+three blocks weigh alike whatever the protein length.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+AMINO_ACIDS = "ACDEFGHIKLMNPQRSTVWY"
+ALPHABET_SIZE = len(AMINO_ACIDS)
+FEATURE_BLOCKS = (1, 2, 3)
+N_FEATURES = sum(ALPHABET_SIZE**k for k in FEATURE_BLOCKS)
+
+_LOOKUP = np.full(256, -1, dtype=np.int16)
+for _i, _a in enumerate(AMINO_ACIDS):
+    _LOOKUP[ord(_a)] = _i
+    _LOOKUP[ord(_a.lower())] = _i
+
+
+def encode(sequence: str) -> np.ndarray:
+    """Residue codes 0..19, -1 for a non-standard residue."""
+    raw = np.frombuffer(sequence.encode("ascii", "replace"), dtype=np.uint8)
+    return _LOOKUP[raw]
+
+
+def kmer_ids(codes: np.ndarray, k: int) -> np.ndarray:
+    """Id of every k-mer made only of standard residues (sequence order, repeats kept)."""
+    n = codes.shape[0] - k + 1
+    if n <= 0:
+        return np.zeros(0, dtype=np.int64)
+    ids = np.zeros(n, dtype=np.int64)
+    valid = np.ones(n, dtype=bool)
+    for j in range(k):
+        window = codes[j : j + n].astype(np.int64)
+        valid &= window >= 0
+        ids = ids * ALPHABET_SIZE + window
+    return ids[valid]
+
+
+def composition_row(sequence: str) -> tuple[np.ndarray, np.ndarray]:
+    """Column indices and values of one protein's composition vector (sparse)."""
+    codes = encode(sequence)
+    cols: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
+    offset = 0
+    for k in FEATURE_BLOCKS:
+        ids = kmer_ids(codes, k)
+        if ids.size:
+            uniq, counts = np.unique(ids, return_counts=True)
+            weights = counts.astype(np.float32)
+            weights /= float(np.sqrt(np.sum(weights * weights)))
+            cols.append(uniq + offset)
+            vals.append(weights)
+        offset += ALPHABET_SIZE**k
+    if not cols:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    return np.concatenate(cols), np.concatenate(vals)
+
+
+def composition_matrix(sequences: list[str]) -> sp.csr_matrix:
+    """Composition vectors of many proteins as a CSR matrix (n x N_FEATURES, float32)."""
+    indptr = [0]
+    cols: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
+    for seq in sequences:
+        c, v = composition_row(seq)
+        cols.append(c)
+        vals.append(v)
+        indptr.append(indptr[-1] + c.size)
+    data = np.concatenate(vals) if vals else np.zeros(0, dtype=np.float32)
+    indices = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
+    return sp.csr_matrix(
+        (data.astype(np.float32), indices.astype(np.int32), np.asarray(indptr, dtype=np.int64)),
+        shape=(len(sequences), N_FEATURES),
+    )

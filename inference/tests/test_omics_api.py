@@ -1,0 +1,166 @@
+"""Tests of ``POST /api/v1/omics/predict`` on the real app factory and the committed model."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from inference.app import create_app
+from inference.config import REPO_ROOT, InferenceConfig
+from inference.engines.omics.engine import MAX_BATCH
+
+URL = "/api/v1/omics/predict"
+ROOT = REPO_ROOT / "models" / "omics"
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    config = InferenceConfig(
+        models_dir=REPO_ROOT / "models",
+        runtime_models_dir=tmp_path_factory.mktemp("runtime"),
+        engines=("omics",),
+        max_body=256 * 1024,
+    )
+    return create_app(config)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture(scope="module")
+def rosmap_features() -> dict[str, list[str]]:
+    version = (ROOT / "CURRENT").read_text().strip()
+    artifact = json.loads((ROOT / version / "rosmap" / "model.json").read_text())
+    return {view: v["features"] for view, v in artifact["views"].items()}
+
+
+def _sample(features: dict[str, list[str]], value: float = 0.5, n: int = 20) -> dict[str, Any]:
+    return {view: {f: value for f in names[:n]} for view, names in features.items()}
+
+
+def test_single_prediction(client: FlaskClient, rosmap_features: dict[str, list[str]]) -> None:
+    response = client.post(URL, json={"model": "rosmap", "sample": _sample(rosmap_features)})
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body["ok"] is True and body["model"] == "rosmap"
+    assert body["label"] in ("AD", "control")
+    assert body["model_name"] and body["model_version"] == (ROOT / "CURRENT").read_text().strip()
+    assert "Not a medical device" in body["disclaimer"]
+    assert body["top_features"][0]["layer"] in rosmap_features
+
+
+def test_paad_prediction_with_clinical_words(client: FlaskClient) -> None:
+    sample = {"clinical": {"age_years": 70, "pathologic_stage": "stage iib", "sex_male": "female"}}
+    body = client.post(URL, json={"model": "tcga_paad", "sample": sample}).get_json()
+    assert body["risk_group"] in ("high", "low")
+    assert body["group_survival_curve"][0] == [0.0, 1.0]
+    assert body["missing_layers"] == ["mirna", "cnv"] and body["confidence"] == "low"
+
+
+def test_batch_answers_each_sample(
+    client: FlaskClient, rosmap_features: dict[str, list[str]]
+) -> None:
+    samples = [_sample(rosmap_features, 0.2), {"mrna": {"bogus": 1}}, _sample(rosmap_features, 0.8)]
+    body = client.post(URL, json={"model": "rosmap", "samples": samples}).get_json()
+    assert body["count"] == 3 and body["failed"] == 1
+    assert [r["ok"] for r in body["results"]] == [True, False, True]
+    assert body["results"][1]["field"] == "sample.mrna"
+    assert body["model_version"]
+
+
+def test_csv_upload(client: FlaskClient, rosmap_features: dict[str, list[str]]) -> None:
+    mrna = rosmap_features["mrna"][:3]
+    mirna = rosmap_features["mirna"][:2]
+    header = ["id", *(f"mrna:{f}" for f in mrna), *(f"mirna:{f}" for f in mirna)]
+    rows = [["s1", "0.1", "0.2", "0.3", "0.4", "0.5"], ["s2", "0.9", "", "0.7", "", ""]]
+    text = "\n".join(",".join(r) for r in [header, *rows]) + "\n"
+    response = client.post(
+        URL,
+        data={"model": "rosmap", "file": (io.BytesIO(text.encode()), "samples.csv")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert [r["id"] for r in body["results"]] == ["s1", "s2"]
+    assert body["results"][0]["missing_layers"] == ["methylation"]
+    assert body["results"][1]["missing_layers"] == ["methylation", "mirna"]
+    assert body["results"][1]["imputed_features"]["mrna"] == 198  # 2 of 200 given
+
+
+@pytest.mark.parametrize(
+    ("payload", "field", "words"),
+    [
+        ({"sample": {}}, "model", "required"),
+        ({"model": "heart", "sample": {"mrna": {"a": 1}}}, "model", "heart"),
+        ({"model": 3, "sample": {}}, "model", "string"),
+        ({"model": "rosmap"}, "sample", "required"),
+        ({"model": "rosmap", "sample": {}}, "sample", "no omics layer"),
+        ({"model": "rosmap", "samples": []}, "samples", "empty"),
+        ({"model": "rosmap", "samples": {"a": 1}}, "samples", "list"),
+        ({"model": "rosmap", "sample": {}, "samples": [{}]}, "body", "not both"),
+        ({"model": "rosmap", "samples": [{}] * (MAX_BATCH + 1)}, "samples", str(MAX_BATCH)),
+    ],
+)
+def test_bad_json_is_400_naming_the_field(
+    client: FlaskClient, payload: dict[str, Any], field: str, words: str
+) -> None:
+    response = client.post(URL, json=payload)
+    assert response.status_code == 400
+    body = response.get_json()
+    assert body["field"] == field and words in body["error"]
+
+
+def test_non_numeric_value_names_the_feature(
+    client: FlaskClient, rosmap_features: dict[str, list[str]]
+) -> None:
+    feature = rosmap_features["mirna"][0]
+    response = client.post(URL, json={"model": "rosmap", "sample": {"mirna": {feature: "lots"}}})
+    assert response.status_code == 400
+    assert response.get_json()["field"] == f"sample.mirna.{feature}"
+
+
+def test_nan_literal_is_refused(client: FlaskClient, rosmap_features: dict[str, list[str]]) -> None:
+    feature = rosmap_features["mrna"][0]
+    raw = json.dumps({"model": "rosmap", "sample": {"mrna": {feature: 1.0}}}).replace("1.0", "NaN")
+    response = client.post(URL, data=raw, content_type="application/json")
+    assert response.status_code == 400
+    assert "finite" in response.get_json()["error"]
+
+
+def test_bad_csv_is_400(client: FlaskClient) -> None:
+    cases = [
+        (b"", "file"),
+        (b"id,GENE1\ns1,0.3\n", "file.GENE1"),
+        (b"id,mrna:X\ns1,abc\n", "file.row1.mrna:X"),
+        (b"\xff\xfe\x00bad", "file"),
+    ]
+    for content, field in cases:
+        response = client.post(
+            URL,
+            data={"model": "rosmap", "file": (io.BytesIO(content), "t.csv")},
+            content_type="multipart/form-data",
+        )
+        assert response.status_code == 400, (content, response.get_json())
+        assert response.get_json()["field"] == field
+
+
+def test_oversized_body_is_413(client: FlaskClient) -> None:
+    big = {"model": "rosmap", "sample": {"mrna": {f"g{i}": 0.5 for i in range(20_000)}}}
+    response = client.post(URL, json=big)
+    assert response.status_code == 413
+    assert "error" in response.get_json()
+
+
+def test_model_info_lists_the_omics_engine(client: FlaskClient) -> None:
+    body = client.get("/api/v1/model-info").get_json()
+    omics = body["engines"]["omics"]
+    assert omics["loaded"] is True
+    assert set(omics["models"]) == {"rosmap", "tcga_paad"}
+    assert omics["version"] == (ROOT / "CURRENT").read_text().strip()

@@ -1,0 +1,221 @@
+"""Tests of the omics training code: the RDS reader, ridge Cox, clinical encoding, a smoke run.
+
+The smoke run is a real ``python -m training.omics --quick`` process writing a version folder to a
+temporary directory, which the real ``OmicsEngine`` then loads and answers from. Tests that need
+the public data sets skip when ``CDSS_DATASETS_DIR`` (or ``../shared/datasets``) lacks them.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from inference.engines.omics import OmicsEngine
+from inference.engines.omics.paad import ClinicalEncoder
+from training.omics.clinical import CLINICAL_SPEC, encode_clinical, encode_value
+from training.omics.cox import fit_ridge_cox, harrell_c, kaplan_meier, score_statistics
+from training.omics.data import REPO_ROOT, datasets_dir, load_paad, load_rosmap
+from training.omics.rds import RdsFormatError, read_int_vector_list
+
+HAVE_DATA = (datasets_dir() / "omics" / "rosmap_mogonet").is_dir() and (
+    datasets_dir() / "omics" / "tcga_paad"
+).is_dir()
+needs_data = pytest.mark.skipif(not HAVE_DATA, reason="omics data sets not available")
+
+
+def _survival_data(n: int = 200, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 3))
+    x = (x - x.mean(axis=0)) / x.std(axis=0)
+    t = rng.exponential(np.exp(-(x @ np.array([0.8, -0.5, 0.0])))) * 100
+    c = rng.exponential(150, size=n)
+    return x, np.minimum(t, c), (t < c).astype(int)
+
+
+def test_ridge_cox_matches_lifelines_without_penalty() -> None:
+    from lifelines import CoxPHFitter
+
+    x, t, e = _survival_data()
+    frame = pd.DataFrame(x, columns=["a", "b", "c"]).assign(T=t, E=e)
+    reference = CoxPHFitter().fit(frame, "T", "E").params_.to_numpy()
+    np.testing.assert_allclose(fit_ridge_cox(x, t, e, 0.0), reference, atol=1e-3)
+
+
+def test_ridge_penalty_shrinks_and_keeps_signs() -> None:
+    x, t, e = _survival_data()
+    free = fit_ridge_cox(x, t, e, 0.0)
+    shrunk = fit_ridge_cox(x, t, e, 1.0)
+    assert np.all(np.abs(shrunk) < np.abs(free))
+    assert shrunk[0] > 0 > shrunk[1]
+    assert harrell_c(x @ shrunk, t, e) > 0.6
+
+
+def test_score_statistic_ranks_the_informative_feature_first() -> None:
+    x, t, e = _survival_data()
+    stats = np.abs(score_statistics(x, t, e))
+    assert int(np.argmax(stats)) == 0
+    assert stats[2] < stats[1]
+
+
+def test_kaplan_meier_matches_lifelines() -> None:
+    from lifelines import KaplanMeierFitter
+
+    _, t, e = _survival_data()
+    times, surv = kaplan_meier(t, e)
+    reference = KaplanMeierFitter().fit(t, e).survival_function_at_times(times).to_numpy()
+    np.testing.assert_allclose(surv, reference, atol=1e-12)
+    assert times[0] == 0.0 and surv[0] == 1.0
+
+
+def test_rds_reader_refuses_other_files(tmp_path: Path) -> None:
+    bad = tmp_path / "x.rds"
+    bad.write_bytes(gzip.compress(b"not an rds file"))
+    with pytest.raises(RdsFormatError):
+        read_int_vector_list(bad)
+
+
+@needs_data
+def test_paad_split_is_the_benchmark_split() -> None:
+    data = load_paad()
+    assert len(data.time) == 145 and (data.time > 0).all()
+    assert len(data.train_idx) == 100 and len(data.test_idx) == 45
+    assert not set(data.train_idx) & set(data.test_idx)
+    assert data.mirna.shape == (145, 339) and data.cnv.shape == (145, 2831)
+
+
+def test_clinical_encoding_words_numbers_and_missing() -> None:
+    stage = CLINICAL_SPEC[1]
+    assert encode_value(stage, "Stage IIB") == 2.5
+    assert encode_value(stage, "2.5") == 2.5
+    assert math.isnan(encode_value(stage, "stage x"))
+    nodes = CLINICAL_SPEC[-1]
+    assert encode_value(nodes, 3) == pytest.approx(math.log1p(3))
+
+
+@needs_data
+def test_engine_clinical_encoder_agrees_with_training_encoding() -> None:
+    data = load_paad()
+    expected = encode_clinical(data.clinical)
+    encoder = ClinicalEncoder(CLINICAL_SPEC)
+    for row, raw in enumerate(data.clinical.itertuples(index=False)):
+        for col, spec in enumerate(CLINICAL_SPEC):
+            value = getattr(raw, spec["column"])
+            if isinstance(value, float) and math.isnan(value):
+                assert math.isnan(expected[row, col])
+                continue
+            if not isinstance(value, str):
+                value = float(value)
+            got = encoder(spec["name"], value, "f")
+            assert (math.isnan(got) and math.isnan(expected[row, col])) or got == expected[row, col]
+
+
+@needs_data
+def test_quick_training_run_writes_a_version_the_engine_serves(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "training.omics",
+            "--quick",
+            "--out",
+            str(tmp_path),
+            "--version",
+            "t1",
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (tmp_path / "CURRENT").read_text().strip() == "t1"
+    folder = tmp_path / "t1"
+    for name in ("MODEL_CARD.md", "EVALUATION.md", "metrics.json", "evaluation.json"):
+        assert (folder / name).is_file()
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert metrics["quick_smoke_run"] is True
+    assert "Not a medical device" in (folder / "MODEL_CARD.md").read_text()
+
+    engine = OmicsEngine()
+    engine.load(folder)
+    rosmap = load_rosmap()
+    names = json.loads((folder / "rosmap" / "model.json").read_text())["views"]
+    sample = {
+        view: dict(
+            zip(
+                names[view]["features"],
+                rosmap.x_test[view][0][: len(names[view]["features"])].tolist(),
+                strict=True,
+            )
+        )
+        for view in names
+    }
+    result = engine.predict("rosmap", sample)
+    assert result["model_version"] == "t1"
+    assert abs(sum(result["probabilities"].values()) - 1) < 1e-9
+
+
+def _committed_version() -> Path:
+    root = REPO_ROOT / "models" / "omics"
+    return root / (root / "CURRENT").read_text().strip()
+
+
+@needs_data
+def test_committed_rosmap_model_reproduces_its_reported_test_metrics() -> None:
+    folder = _committed_version()
+    metrics = json.loads((folder / "metrics.json").read_text())["rosmap"]["shipped_model"]
+    engine = OmicsEngine()
+    engine.load(folder)
+    data = load_rosmap()
+    probs, labels = [], []
+    for i in range(len(data.y_test)):
+        sample = {
+            view: dict(zip(data.features[view], data.x_test[view][i].tolist(), strict=True))
+            for view in data.features
+        }
+        result = engine.predict("rosmap", sample)
+        assert result["confidence"] == "normal"
+        probs.append(result["probabilities"]["AD"])
+        labels.append(result["label"])
+    p = np.asarray(probs)
+    accuracy = float(np.mean((p >= 0.5) == (data.y_test == 1)))
+    assert accuracy == pytest.approx(metrics["accuracy"], abs=1e-9)
+    assert labels.count("AD") == int((p >= 0.5).sum())
+    assert accuracy > 0.815  # MOGONET's published accuracy on the same split
+
+
+@needs_data
+def test_committed_paad_model_reproduces_its_reported_test_cindex() -> None:
+    folder = _committed_version()
+    reported = json.loads((folder / "metrics.json").read_text())["tcga_paad"]["test_cindex"]
+    engine = OmicsEngine()
+    engine.load(folder)
+    data = load_paad()
+    scores = []
+    for row in data.test_idx:
+        raw = data.clinical.iloc[row]
+        clinical = {
+            spec["name"]: (v if isinstance(v, str) else float(v))
+            for spec in CLINICAL_SPEC
+            if not pd.isna(v := raw[spec["column"]])
+        }
+        sample = {
+            "mirna": dict(zip(data.mirna_features, data.mirna[row].tolist(), strict=True)),
+            "cnv": dict(zip(data.cnv_features, data.cnv[row].tolist(), strict=True)),
+            "clinical": clinical,
+        }
+        scores.append(engine.predict("tcga_paad", sample)["risk_score"])
+    c = harrell_c(np.asarray(scores), data.time[data.test_idx], data.event[data.test_idx])
+    assert c == pytest.approx(reported, abs=1e-9)
