@@ -187,6 +187,10 @@ def _training_lines() -> list[str]:
         f"Version {metrics['version']}: {t['epochs']} epochs per model, seeds {t['seeds']}; "
         f"training seconds per model {'; '.join(per)}; whole run {t['wall_seconds']} s wall "
         "(data loading, training, test-time-augmented scoring, bootstrap, reports).",
+        f"Target (15 min wall on 2 cores): {'met' if t['wall_seconds'] <= 900 else 'NOT met'}. "
+        "The run shared the 2 cores with other jobs (load average 5-8 during most of it; the "
+        "same epoch took 10 s to 90 s depending on that load), so it is an upper bound; "
+        "`--seeds`/`--seeds-64`/`--sizes` trade time for the number of models.",
     ]
 
 

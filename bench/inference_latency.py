@@ -81,9 +81,10 @@ def client(
         connection.close()
 
 
-def run_level(handle: ServerHandle, body: bytes, clients: int, per_client: int) -> dict[str, Any]:
-    latencies: list[float] = []
-    errors: list[str] = []
+def run_round(
+    handle: ServerHandle, body: bytes, clients: int, per_client: int, errors: list[str]
+) -> tuple[list[float], float]:
+    """One round: ``clients`` threads, ``per_client`` requests each; latencies and wall time."""
     buckets: list[list[float]] = [[] for _ in range(clients)]
     threads = [
         threading.Thread(target=client, args=(handle, body, per_client, buckets[i], errors))
@@ -94,12 +95,28 @@ def run_level(handle: ServerHandle, body: bytes, clients: int, per_client: int) 
         thread.start()
     for thread in threads:
         thread.join()
-    wall = time.perf_counter() - wall
-    for bucket in buckets:
-        latencies.extend(bucket)
+    return [x for bucket in buckets for x in bucket], time.perf_counter() - wall
+
+
+def run_level(
+    handle: ServerHandle, body: bytes, clients: int, per_client: int, rounds: int
+) -> dict[str, Any]:
+    """Several rounds; percentiles over all requests, plus each round's p99 (to show the spread)."""
+    latencies: list[float] = []
+    errors: list[str] = []
+    wall = 0.0
+    round_p99 = []
+    for _ in range(rounds):
+        part, seconds = run_round(handle, body, clients, per_client, errors)
+        latencies.extend(part)
+        wall += seconds
+        round_p99.append(round(percentile(part, 99), 1))
     return {
         "clients": clients,
         "requests": len(latencies),
+        "rounds": rounds,
+        "round_p99_ms": round_p99,
+        "load_average_1m": float(Path("/proc/loadavg").read_text().split()[0]),
         "errors": len(errors),
         "first_error": errors[0] if errors else None,
         "p50_ms": round(percentile(latencies, 50), 1),
@@ -116,8 +133,10 @@ def main() -> None:
     parser.add_argument("--server", choices=("gunicorn", "dev"), default="gunicorn")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--engines", default="sequence")
-    parser.add_argument("--requests", type=int, default=400, help="requests per level")
+    parser.add_argument("--requests", type=int, default=400, help="requests per round")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds per concurrency level")
     parser.add_argument("--levels", default="1,8")
+    parser.add_argument("--tag", default="", help="suffix of the output file name")
     args = parser.parse_args()
 
     header, protein = protein_of_length(LENGTH)
@@ -133,31 +152,42 @@ def main() -> None:
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.python_version()}",
         "server": args.server,
         "workers": args.workers if args.server == "gunicorn" else 1,
+        "gunicorn_env": {k: v for k, v in os.environ.items() if k.startswith("CDSS_INFERENCE_")},
         "engines": args.engines,
         "protein": {"source": header.split()[0], "length": len(protein)},
         "levels": [],
     }
     with start_server(env=env, gunicorn=args.server == "gunicorn") as handle:
+        ready = json.loads(_get(handle, "/ready"))
+        if not ready.get("ready"):
+            raise SystemExit(f"the server is not ready: {ready.get('error')}")
         info = json.loads(_get(handle, "/api/v1/model-info"))
         results["model_version"] = info.get("model_version")
-        run_level(handle, body, 2, 20)  # warm-up: every worker has answered before timing
+        run_round(handle, body, 2, 20, [])  # warm-up: every worker has answered before timing
         for clients in (int(x) for x in args.levels.split(",")):
             per_client = max(1, args.requests // clients)
-            level = run_level(handle, body, clients, per_client)
+            level = run_level(handle, body, clients, per_client, args.rounds)
             results["levels"].append(level)
             print(json.dumps(level), flush=True)
 
+    failed = [level for level in results["levels"] if level["errors"]]
+    if failed:
+        raise SystemExit(f"requests failed, results not written: {failed[0]['first_error']}")
     out = REPO_ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
-    path = out / f"inference_latency_{args.server}.json"
+    suffix = f"_{args.tag}" if args.tag else ""
+    path = out / f"inference_latency_{args.server}{suffix}.json"
     path.write_text(json.dumps(results, indent=2))
     print(f"wrote {path}")
-    print("| server | clients | requests | p50 ms | p90 ms | p99 ms | max ms | req/s |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print(
+        "| server | clients | requests | p50 ms | p90 ms | p99 ms | p99 by round | max ms | rps |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for level in results["levels"]:
         print(
             f"| {args.server} ({results['workers']}w) | {level['clients']} | {level['requests']} "
-            f"| {level['p50_ms']} | {level['p90_ms']} | {level['p99_ms']} | {level['max_ms']} "
+            f"| {level['p50_ms']} | {level['p90_ms']} | {level['p99_ms']} "
+            f"| {', '.join(str(x) for x in level['round_p99_ms'])} | {level['max_ms']} "
             f"| {level['throughput_rps']} |"
         )
 

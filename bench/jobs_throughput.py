@@ -78,7 +78,11 @@ def child(jobs: int, latency_jobs: int, latency_rate: float) -> dict[str, Any]:
 
     def latencies(ids: list[int]) -> list[float]:
         rows = Analysis.objects.filter(pk__in=ids).values_list("enqueued_at", "started_at")
-        return [(started - enqueued).total_seconds() for enqueued, started in rows]
+        return [
+            (started - enqueued).total_seconds()
+            for enqueued, started in rows
+            if started is not None and enqueued is not None
+        ]
 
     # Warm-up: the worker's first task imports and connects.
     warm = services.analysis_submit(user=user, kind="pipeline_check", patient=None, inputs={})
@@ -100,8 +104,8 @@ def child(jobs: int, latency_jobs: int, latency_rate: float) -> dict[str, Any]:
     submitted_s = time.perf_counter() - started
     wait_done(burst, 600)
     rows = Analysis.objects.filter(pk__in=burst).values_list("enqueued_at", "completed_at")
-    first = min(r[0] for r in rows)
-    last = max(r[1] for r in rows)
+    first = min(r[0] for r in rows if r[0] is not None)
+    last = max(r[1] for r in rows if r[1] is not None)
     span = (last - first).total_seconds()
     return {
         "database": connection.vendor,

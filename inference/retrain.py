@@ -65,15 +65,14 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
 
 
 def _positive_int(body: dict[str, Any], name: str, default: int, maximum: int) -> int:
-    value = body.get(name, default)
-    if value is None:
+    raw = body.get(name, default)
+    if raw is None:
         return default
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidInput(f"{name}: must be an integer, got {value!r}", field=name)
-    if isinstance(value, float):
-        if not value.is_integer():
-            raise InvalidInput(f"{name}: must be a whole number, got {value!r}", field=name)
-        value = int(value)
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        raise InvalidInput(f"{name}: must be an integer, got {raw!r}", field=name)
+    if isinstance(raw, float) and not raw.is_integer():
+        raise InvalidInput(f"{name}: must be a whole number, got {raw!r}", field=name)
+    value = int(raw)
     if not 1 <= value <= maximum:
         raise InvalidInput(f"{name}: must be between 1 and {maximum}, got {value}", field=name)
     return value

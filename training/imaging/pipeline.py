@@ -73,6 +73,18 @@ def _fit_one(
     return out
 
 
+def _wall_seconds(out_dir: Path, trained_now: bool, seconds: float) -> float | None:
+    """This run's wall time; a run that only reused saved models keeps the recorded one."""
+    if trained_now:
+        return round(seconds, 1)
+    try:
+        old = json.loads((out_dir / "metrics.json").read_text(encoding="utf-8"))
+        recorded: float | None = old["training"]["wall_seconds"]
+        return recorded
+    except (OSError, ValueError, KeyError):
+        return None
+
+
 def run(
     *,
     version: str,
@@ -108,8 +120,9 @@ def run(
 
     per_size: dict[str, Any] = {}
     t_start = time.perf_counter()
+    trained_now = False
     for size in sizes:
-        x = {k: to_model_input(s.images, size) for k, s in splits.items()}
+        x: dict[str, torch.Tensor] = {}
         runs = []
         probs_val, probs_test = [], []
         for seed in seeds.get(size, [0]):
@@ -118,7 +131,10 @@ def run(
                 saved = json.loads(run_file.read_text(encoding="utf-8"))
                 log.info("size %d seed %d: reusing %s", size, seed, run_file)
             else:
+                if not x:
+                    x.update({k: to_model_input(s.images, size) for k, s in splits.items()})
                 saved = _fit_one(size, seed, width, epochs, x, y, out_dir)
+                trained_now = True
                 run_file.parent.mkdir(exist_ok=True)
                 run_file.write_text(json.dumps(saved) + "\n", encoding="utf-8")
             p_val, p_test = np.asarray(saved.pop("p_val")), np.asarray(saved.pop("p_test"))
@@ -179,7 +195,7 @@ def run(
             "threads": torch.get_num_threads(),
             "limit_train": limit_train,
             "limit_eval": limit_eval,
-            "wall_seconds": round(time.perf_counter() - t_start, 1),
+            "wall_seconds": _wall_seconds(out_dir, trained_now, time.perf_counter() - t_start),
             "train_seconds_total": round(
                 sum(r["train_seconds"] for s in per_size.values() for r in s["runs"]), 1
             ),

@@ -13,8 +13,8 @@ def _ci(m: dict[str, Any], key: str) -> str:
     return f"{m[key]:.3f} [{lo:.3f}, {hi:.3f}]"
 
 
-def _ms(d: dict[str, float]) -> str:
-    return f"{d['mean']:.3f} ± {d['sd']:.3f}"
+def _ms(d: dict[str, float], n: int = 2) -> str:
+    return f"{d['mean']:.3f} ± {d['sd']:.3f}" if n > 1 else f"{d['mean']:.3f} (1 seed)"
 
 
 def write_evaluation(path: Path, metrics: dict[str, Any]) -> None:
@@ -40,8 +40,9 @@ def write_evaluation(path: Path, metrics: dict[str, Any]) -> None:
     ]
     for size, s in metrics["sizes"].items():
         e = s["ensemble_test"]
+        n = len(s["runs"])
         lines.append(
-            f"| {size}^3 | {_ms(s['seeds_test']['auc'])} | {_ms(s['seeds_test']['acc'])} | "
+            f"| {size}^3 | {_ms(s['seeds_test']['auc'], n)} | {_ms(s['seeds_test']['acc'], n)} | "
             f"{_ci(e, 'auc')} | {_ci(e, 'acc')} | {e['brier']:.3f} | {e['ece']:.3f} |"
         )
     lines += [
@@ -104,6 +105,13 @@ def write_evaluation(path: Path, metrics: dict[str, Any]) -> None:
 def write_model_card(path: Path, metrics: dict[str, Any]) -> None:
     h = metrics["headline"]
     eng = metrics["engine_model"]
+    n = len(eng["members"])
+    width = metrics["sizes"][str(h["input_size"])]["config"]["width"]
+    members = (
+        f"a single model ({eng['members'][0]})"
+        if n == 1
+        else f"an ensemble of {n} seeds ({', '.join(eng['members'])})"
+    )
     text = f"""# Model card: CDSS imaging, adrenal-mass classifier ({metrics["version"]})
 
 **{DISCLAIMER}** Not cleared or approved for clinical use.
@@ -116,12 +124,11 @@ not CT intensities. The engine also measures structures (volume in mL, HU mean a
 segmentation; those measurements are arithmetic, not learned.
 
 ## Model
-A small 3D CNN (`inference/engines/imaging/network.py`, `AdrenalNet`, base width
-{metrics["sizes"][str(h["input_size"])]["config"]["width"]}) over a 64 mm cube at 1 mm centred on
-the gland, fed at {h["input_size"]}^3;
-an ensemble of {len(eng["members"])} seeds ({", ".join(eng["members"])}), each averaged over 8 flip
-views. Trained with `python -m training.imaging` (AdamW, one-cycle LR, BCE loss, random flips and
-shifts), on CPU. The input size of the engine model was chosen by validation AUC.
+A small 3D CNN (`inference/engines/imaging/network.py`, `AdrenalNet`, base width {width}) over
+a 64 mm cube at 1 mm centred on the gland, fed at {h["input_size"]}^3: {members}; each
+probability is averaged over 8 flip views. Trained with `python -m training.imaging` (AdamW,
+one-cycle LR, BCE loss, random flips and shifts), on CPU. The input size of the engine model
+was chosen by validation AUC.
 
 ## Data and terms
 - AdrenalMNIST3D 64^3 from MedMNIST v2 / MedMNIST+ (Yang J. et al., Sci Data 10:41, 2023),
@@ -131,7 +138,7 @@ shifts), on CPU. The input size of the engine model was chosen by validation AUC
   shared datasets folder; it is not redistributed here.
 
 ## Performance (test split, scored once)
-- Engine model ({h["input_size"]}^3 ensemble): AUC {h["test_auc"]:.3f} (95% CI
+- Engine model ({h["input_size"]}^3): AUC {h["test_auc"]:.3f} (95% CI
   {h["test_auc_ci95"][0]:.3f}-{h["test_auc_ci95"][1]:.3f}), accuracy {h["test_acc"]:.3f} (95% CI
   {h["test_acc_ci95"][0]:.3f}-{h["test_acc_ci95"][1]:.3f}) at threshold 0.5, Brier
   {h["test_brier"]:.3f}, ECE {h["test_ece"]:.3f}.

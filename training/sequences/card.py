@@ -78,23 +78,32 @@ def write_model_card(path: Path, manifest: dict[str, Any], metrics: dict[str, An
         "",
         "## How it works",
         "",
-        "- A 4-mer inverted index picks 16 candidate references; striped SIMD Smith-Waterman "
+        f"- Two seed channels pick candidate references: the {params['n_candidates']} best "
+        "z-scores of shared exact 4-mers, plus the "
+        f"{params.get('n_reduced', 0)} best new ones by shared 6-mers over the Murphy-10 "
+        "reduced alphabet (more sensitive for distant homologs); striped SIMD Smith-Waterman "
         "(parasail, BLOSUM62, gap 11+length as BLASTP) ranks them; the best 10 vote on every "
-        f"label with weights exp((s - s_best) / tau), s = score / the larger of the query's and "
-        f"the reference's self-scores, tau = {params['tau']} (chosen by CV on training data).",
+        "label (k-NN label transfer) with weights exp((s - s_best) / tau), s = score / sqrt(query "
+        "self-score x reference self-score), so a fragment still matches the protein containing "
+        f"it; tau = {params['tau']} (chosen by CV on training data). Each hit also gets a "
+        "Karlin-Altschul E-value (lambda 0.267, K 0.041, database = the reference set).",
         "- Softmax regression over 1/2/3-mer composition (mini-batch Adam; L2 strength "
         f"by 3-fold group CV: task1 alpha {tr.get('alpha_task1')}, task2 alpha "
         f"{tr.get('alpha_task2')}) cover proteins without close references.",
         "- Logistic stackers fitted on out-of-group predictions of a calibration sample of the "
         f"training split ({tr.get('n_calibration')} proteins, each searched against references "
-        "outside its own identity group) combine both views: task1 a logistic regression, task2 a "
-        "conditional-logit model whose four weights are shared by all classes. task3 is the vote "
+        "outside its own identity group) combine both views plus the alignment strength (the "
+        "normalised score and the -log10 E-value of the best hit): task1 a logistic regression, "
+        "task2 a conditional-logit model whose six weights are shared by all classes. task3 is "
+        "the vote "
         "mixed with task1 (P(pathogen) x votes + P(not) x `Non-pathogen protein`), its top-1 "
         "share recalibrated by a logistic calibrator.",
-        f"- Unknown: best normalised score < {params['unknown_score']:.3f} (99th percentile of "
-        "shuffled proteins + 0.01) -> `confidence: unknown` and task2/task3 reported as "
-        f"`unknown`. Low: best score < {params['low_score']} or a calibrated top-1 probability "
-        f"< {params['low_probability']}.",
+        f"- Unknown: best hit's -log10 E-value < {params['unknown_score']:.2f} (99th percentile "
+        "of shuffled training proteins + 0.5) -> `confidence: unknown` and task2/task3 reported "
+        f"as `unknown`. Low: -log10 E-value < {params['low_evidence']} or a calibrated top-1 "
+        f"probability < {params['low_probability']}.",
+        "- task3_structure.uniprot_hits come only from references with the predicted task3 label "
+        "(or, for `Non-pathogen protein`, the predicted task2 type), never unrelated proteins.",
         "",
         "## Data and split",
         "",
@@ -130,6 +139,11 @@ def write_model_card(path: Path, manifest: dict[str, Any], metrics: dict[str, An
         f"| task2 macro-F1 (n={t2.get('n')}, {t2.get('n_classes')} classes) | "
         f"{_fmt(t2.get('macro_f1'))} | >= 0.95 |",
         f"| task2 accuracy | {_fmt(t2.get('top1_accuracy'))} | |",
+        *[
+            f"| task2 macro-F1, {name} proteins (n={d.get('n')}, {d.get('n_classes')} classes) | "
+            f"{_fmt(d.get('macro_f1'))} | |"
+            for name, d in (t2.get("by_domain") or {}).items()
+        ],
         f"| task2 ECE (top-1) | {_fmt(t2.get('ece'))} | <= 0.05 |",
         f"| task3 top-1, classes with >= 20 unique sequences (n={t3big.get('n')}, "
         f"{t3big.get('n_classes')} classes) | {_fmt(t3big.get('top1_accuracy'))} | >= 0.95 |",
@@ -155,7 +169,11 @@ def write_model_card(path: Path, manifest: dict[str, Any], metrics: dict[str, An
         f"{shuf.get('flagged_unknown')} flagged unknown, {shuf.get('flagged_low_or_unknown')} "
         "low or unknown.",
         "",
-        "## Targets not met, and why",
+        "## Targets (held-out test split)",
+        "",
+        *_targets(t1, t2, t3big),
+        "",
+        "## Why the missed targets are missed",
         "",
         "- task1 ROC AUC 0.99: viral proteins are separated almost perfectly (see the per-source "
         "AUCs), but bacterial virulence factors, effectors and toxins against human/yeast/E. coli "
@@ -170,8 +188,17 @@ def write_model_card(path: Path, manifest: dict[str, Any], metrics: dict[str, An
         "errors are task1 errors (a factor called non-pathogen).",
         "- task3 0.95 on classes with >= 20 unique sequences: met on viral classes; the VFDB "
         "classes name systems of many different proteins (TTSS, Flagella) and fail with task1.",
-        "- ECE 0.05: met for task1; task2 and task3 miss it, mainly on bacterial proteins, "
-        "whose calibration-sample behaviour differs from test.",
+        "- ECE 0.05 (see the target list for which tasks meet it; task3 on the viral classes: "
+        f"ECE {_fmt(t3viral.get('ece'))}): the calibrators are fitted on a sample of the training "
+        "split searched out-of-group, whose mix of close and distant references differs from the "
+        "test split's.",
+        "- Alignment evidence now feeds every task (neighbour votes weighted by a query- and "
+        "reference-normalised score, plus the best hit's E-value in the stackers; CV on the "
+        "calibration sample in metrics.json `training.stacker_cv_on_calibration_sample`), and a "
+        "fragment that aligns exactly to a reference takes its labels; it cannot fix the label "
+        "conflict between bacterial virulence factors and their commensal homologs.",
+        "- Lineages whose members are all near-copies of each other (e.g. SARS-CoV-2 spike) have "
+        "no test proteins at all under this split; their accuracy is not measured here.",
         "- Many test negatives (human/yeast proteins without a homolog in the reference set) are "
         "flagged `unknown`: by design, a protein far from every reference is not forced into a "
         "type; task1 is still reported from the composition model.",
@@ -199,3 +226,26 @@ def write_model_card(path: Path, manifest: dict[str, Any], metrics: dict[str, An
         "",
     ]
     path.write_text("\n".join(lines))
+
+
+def _targets(t1: dict[str, Any], t2: dict[str, Any], t3big: dict[str, Any]) -> list[str]:
+    """One line per accuracy/calibration target: met or not, with the measured number."""
+    rows = [
+        ("task1 ROC AUC", t1.get("roc_auc"), 0.99, True),
+        ("task2 macro-F1", t2.get("macro_f1"), 0.95, True),
+        ("task3 top-1 (classes >= 20 unique)", t3big.get("top1_accuracy"), 0.95, True),
+        ("task1 ECE", t1.get("ece"), 0.05, False),
+        ("task2 ECE", t2.get("ece"), 0.05, False),
+        ("task3 ECE", t3big.get("ece"), 0.05, False),
+    ]
+    out = []
+    for name, value, target, higher in rows:
+        if value is None:
+            out.append(f"- {name}: not measured")
+            continue
+        met = value >= target if higher else value <= target
+        sign = ">=" if higher else "<="
+        gap = "" if met else f" (short by {abs(value - target):.3f})"
+        verdict = "met" if met else "NOT met"
+        out.append(f"- {name}: {_fmt(value)} (target {sign} {target}): {verdict}{gap}")
+    return out

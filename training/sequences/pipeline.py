@@ -28,6 +28,7 @@ from inference.engines.sequence.classifier import (
     Linear,
     task1_features,
     task2_features,
+    task2_proba,
     task3_features,
     task3_mixture,
     vote,
@@ -40,16 +41,19 @@ from training.sequences.card import write_model_card
 from training.sequences.structures import build_structure_map, stage_pdb_files
 
 MODEL_NAME = "cdss-pathogen-sequence"
-TAUS = (0.02, 0.05, 0.15)
+TAUS = (0.01, 0.02, 0.05, 0.15)
 N_VOTE = 10
 N_CANDIDATES = 16
+N_REDUCED = 8
 N_FOLDS = 3
 HARMONISE_SCORE = 0.85
-LOW_SCORE = 0.35
+LOW_EVIDENCE = 10.0  # -log10 E-value below which a label is at most "low" confidence
 LOW_PROBABILITY = 0.5
 MIN_UNIQUE_TASK3 = 20
 
 ProgressFn = Callable[[float, str], None]
+# (reference indices, raw scores, vote scores, strengths, -log10 E-values) of one query
+Hits = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 @dataclass
@@ -104,7 +108,7 @@ def _search_many(
     groups: np.ndarray | None,
     ref_groups: np.ndarray,
     chunk: int = 256,
-) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+) -> list[Hits]:
     """Hits for many queries; a query never sees references of its own identity group."""
     out = []
     for start in range(0, len(sequences), chunk):
@@ -112,7 +116,7 @@ def _search_many(
         pre = predictor.search.shared_kmer_scores_batch(block)
         if groups is not None:
             same = ref_groups[None, :] == groups[start : start + chunk, None]
-            pre[same] = -np.inf
+            pre[np.broadcast_to(same[:, None, :], pre.shape)] = -np.inf
         for i, seq in enumerate(block):
             out.append(predictor.hits(seq, prefilter=pre[i]))
     return out
@@ -159,9 +163,42 @@ def _fit_shared_softmax(features: np.ndarray, y: np.ndarray, l2: float = 1e-2) -
         return nll + 0.5 * l2 * float(theta @ theta), np.concatenate([g_w, g_b])
 
     theta0 = np.zeros(k + c)
-    theta0[:k] = [1.0, 1.0, 1.0, 0.0]
+    theta0[:k] = [1.0, 1.0, 1.0] + [0.0] * (k - 3)
     res = minimize(loss, theta0, jac=True, method="L-BFGS-B", options={"maxiter": 500})
     return Linear(res.x[:k][None, :].astype(np.float32), res.x[k:].astype(np.float64))
+
+
+def _stacker_cv(
+    f1: np.ndarray, y1: np.ndarray, f2: np.ndarray, y2: np.ndarray, seed: int
+) -> dict[str, dict[str, float]]:
+    """3-fold CV of the stackers on the calibration sample (training split only).
+
+    Compares the stackers without the E-value evidence features (the first three task1 and first
+    four task2 features) and with them, so the choice of features rests on training data.
+    """
+    rng = np.random.default_rng(seed)
+    out: dict[str, dict[str, float]] = {}
+    fold1 = rng.permutation(y1.size) % N_FOLDS
+    fold2 = rng.permutation(y2.size) % N_FOLDS
+    n_cls = f2.shape[1]
+    for name, k1, k2 in (("without_evidence", 3, 4), ("with_evidence", f1.shape[1], f2.shape[2])):
+        p1 = np.zeros(y1.size)
+        p2 = np.zeros((y2.size, n_cls))
+        for f in range(N_FOLDS):
+            tr, te = fold1 != f, fold1 == f
+            p1[te] = _fit_logistic(f1[tr, :k1], y1[tr], 2).proba(f1[te, :k1])[:, 1]
+            tr, te = fold2 != f, fold2 == f
+            model = _fit_shared_softmax(f2[tr][:, :, :k2], y2[tr])
+            p2[te] = task2_proba(f2[te][:, :, :k2], model)
+        m1 = evaluate.binary_metrics(p1, y1)
+        m2 = evaluate.multiclass_metrics(p2, y2, [str(i) for i in range(n_cls)], with_f1=True)
+        out[name] = {
+            "task1_roc_auc": round(float(m1["roc_auc"]), 4),
+            "task1_ece": round(float(m1["ece"]), 4),
+            "task2_macro_f1": round(float(m2["macro_f1"]), 4),
+            "task2_ece": round(float(m2["ece"]), 4),
+        }
+    return out
 
 
 def _shuffled(seq: str, rng: np.random.Generator) -> str:
@@ -276,8 +313,9 @@ def train(config: TrainConfig, report: ProgressFn = _noop) -> dict[str, Any]:
         "tau": TAUS[1],
         "n_vote": N_VOTE,
         "n_candidates": N_CANDIDATES,
+        "n_reduced": N_REDUCED,
         "unknown_score": 0.0,
-        "low_score": LOW_SCORE,
+        "low_evidence": LOW_EVIDENCE,
         "low_probability": LOW_PROBABILITY,
     }
     manifest: dict[str, Any] = {
@@ -302,19 +340,17 @@ def train(config: TrainConfig, report: ProgressFn = _noop) -> dict[str, Any]:
 
     progress(0.65, "choosing the vote temperature; fitting stackers and calibrator")
 
-    def votes_for(
-        hits: list[tuple[np.ndarray, np.ndarray, np.ndarray]], tau: float
-    ) -> tuple[np.ndarray, ...]:
+    def votes_for(hits: list[Hits], tau: float) -> tuple[np.ndarray, ...]:
         v1p = np.zeros(len(hits))
         v1t = np.zeros(len(hits))
         v2 = np.zeros((len(hits), len(task2_labels)))
         v2t = np.zeros(len(hits))
         v3 = np.zeros((len(hits), len(task3_labels)))
         v3t = np.zeros(len(hits))
-        for i, (refs, _raw, norm) in enumerate(hits):
-            a = vote(predictor.ref_task1, 2, refs, norm, tau)
-            b = vote(predictor.ref_task2, len(task2_labels), refs, norm, tau)
-            c = vote(predictor.ref_task3, len(task3_labels), refs, norm, tau)
+        for i, (refs, _raw, norm, strength, _ev) in enumerate(hits):
+            a = vote(predictor.ref_task1, 2, refs, norm, tau, None, strength)
+            b = vote(predictor.ref_task2, len(task2_labels), refs, norm, tau, None, strength)
+            c = vote(predictor.ref_task3, len(task3_labels), refs, norm, tau, None, strength)
             v1p[i], v1t[i] = a.dist[1], a.top_score
             v2[i], v2t[i] = b.dist, b.top_score
             v3[i], v3t[i] = c.dist, c.top_score
@@ -331,12 +367,15 @@ def train(config: TrainConfig, report: ProgressFn = _noop) -> dict[str, Any]:
         if acc > best_acc + 1e-9:
             best_tau, best_acc = tau, acc
     v1p, v1t, v2, v2t, v3, v3t = votes_for(cal_hits, best_tau)
+    ev_cal = np.array([h[4].max() if h[4].size else 0.0 for h in cal_hits])
 
     m1 = y1[cal_idx] >= 0
-    f1 = task1_features(oof1[cal_idx, 1], v1p, v1t)
-    stack1 = _fit_logistic(f1[m1], y1[cal_idx][m1], 2)
+    f1 = task1_features(oof1[cal_idx, 1], v1p, v1t, ev_cal)
     m2 = y2[cal_idx] >= 0
-    f2 = task2_features(oof2[cal_idx], v2, v2t)
+    f2 = task2_features(oof2[cal_idx], v2, v2t, ev_cal)
+    progress(0.68, "cross-validating the stackers with and without alignment evidence")
+    stacker_cv = _stacker_cv(f1[m1], y1[cal_idx][m1], f2[m2], y2[cal_idx][m2], config.seed)
+    stack1 = _fit_logistic(f1[m1], y1[cal_idx][m1], 2)
     stack2 = _fit_shared_softmax(f2[m2], y2[cal_idx][m2])
     # The calibrator sees what is served: the mixture with the stacked P(pathogen).
     p1_cal = stack1.proba(f1)[:, 1]
@@ -346,15 +385,16 @@ def train(config: TrainConfig, report: ProgressFn = _noop) -> dict[str, Any]:
     )
     top3 = mixed3.max(axis=1)
     correct3 = (np.argmax(mixed3, axis=1) == y3_cal).astype(int)
-    f3 = task3_features(np.clip(top3[has3], 1e-4, 1.0), v3t[has3])
+    f3 = task3_features(np.clip(top3[has3], 1e-4, 1.0), v3t[has3], ev_cal[has3])
     cal3 = _fit_logistic(f3, correct3[has3], 2)
 
     progress(0.72, "unknown threshold from shuffled proteins")
     shuffle_idx = cal_idx[: min(400, cal_idx.size)]
     shuffled = [_shuffled(seqs[i], rng) for i in shuffle_idx]
     shuf_hits = _search_many(predictor, shuffled, None, ref_groups)
-    shuf_top = np.array([h[2].max() if h[2].size else 0.0 for h in shuf_hits])
-    unknown_score = float(np.quantile(shuf_top, 0.99)) + 0.01 if shuf_top.size else 0.1
+    # "unknown" threshold on the best hit's -log10 E-value: above 99% of shuffled proteins.
+    shuf_top = np.array([h[4].max() if h[4].size else 0.0 for h in shuf_hits])
+    unknown_score = float(np.quantile(shuf_top, 0.99)) + 0.5 if shuf_top.size else 3.0
 
     params.update({"tau": best_tau, "unknown_score": unknown_score})
     models.update({"stack1": stack1, "stack2": stack2, "cal3": cal3})
@@ -392,6 +432,7 @@ def train(config: TrainConfig, report: ProgressFn = _noop) -> dict[str, Any]:
         "cv_logloss_task2": cv2,
         "tau_cv_task3_accuracy": tau_scores,
         "tau": best_tau,
+        "stacker_cv_on_calibration_sample": stacker_cv,
         "unknown_score": unknown_score,
         "epochs": config.epochs,
         "batch_size": config.batch_size,

@@ -105,9 +105,12 @@ def stage_pdb_files(sequences_root: Path, out_dir: Path) -> list[str]:
         src = sequences_root / "structures_pdb" / filename
         if not src.exists():
             continue
+        target = out_dir / f"{pdb_id.lower()}.pdb.gz"
+        # mtime=0 and no embedded name: the same input gives byte-identical artifacts.
         with (
             src.open("rb") as fin,
-            gzip.open(out_dir / f"{pdb_id.lower()}.pdb.gz", "wb", 9) as fout,
+            target.open("wb") as raw,
+            gzip.GzipFile(filename="", mode="wb", compresslevel=9, fileobj=raw, mtime=0) as fout,
         ):
             shutil.copyfileobj(fin, fout)
         written.append(pdb_id)

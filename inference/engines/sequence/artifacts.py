@@ -75,8 +75,12 @@ def save_bundle(directory: Path, bundle: Bundle) -> None:
     writer.writerow(REFERENCE_COLUMNS)
     for ref in bundle.references:
         writer.writerow([getattr(ref, c) for c in REFERENCE_COLUMNS])
-    with gzip.open(directory / "references.tsv.gz", "wt", compresslevel=9) as fh:
-        fh.write(buffer.getvalue())
+    # mtime=0 and no embedded name: the same references give byte-identical artifacts.
+    with (
+        (directory / "references.tsv.gz").open("wb") as raw,
+        gzip.GzipFile(filename="", mode="wb", compresslevel=9, fileobj=raw, mtime=0) as fh,
+    ):
+        fh.write(buffer.getvalue().encode())
     (directory / "metrics.json").write_text(json.dumps(bundle.metrics, indent=1, sort_keys=True))
 
 

@@ -67,8 +67,12 @@ def vote(
     hit_norm: np.ndarray,
     tau: float,
     boost: np.ndarray | None = None,
+    strength: np.ndarray | None = None,
 ) -> Votes:
-    """Weights exp((s - s_best) / tau) over hits with a label; ``boost`` multiplies some weights."""
+    """Weights exp((s - s_best) / tau) over hits with a label; ``boost`` multiplies some weights.
+
+    ``top_score`` is the best ``strength`` (default: the normalised score) among those hits.
+    """
     labels = ref_labels[hit_refs]
     keep = labels >= 0
     dist = np.zeros(n_classes, dtype=np.float64)
@@ -80,35 +84,56 @@ def vote(
         w = w * boost[keep]
     np.add.at(dist, labels[keep], w)
     dist /= dist.sum()
-    return Votes(dist, float(s.max()))
+    top = float(strength[keep].max()) if strength is not None else float(s.max())
+    return Votes(dist, top)
 
 
-def task1_features(p_lr: np.ndarray, votes_pos: np.ndarray, top: np.ndarray) -> np.ndarray:
-    """Stacker input for task1: composition logit, signed vote times hit strength, hit strength."""
-    return np.column_stack([logit(p_lr), (2.0 * votes_pos - 1.0) * top, top])
+EVIDENCE_SCALE = 30.0  # -log10 E-value at which alignment evidence counts as saturated
 
 
-def task2_features(p_lr: np.ndarray, votes: np.ndarray, top: np.ndarray) -> np.ndarray:
-    """Per-class stacker input for task2, shape (n, classes, 4).
+def evidence_feature(evidence: np.ndarray) -> np.ndarray:
+    """-log10 E-value of the best hit mapped to 0..1 (0: chance level, 1: E <= 1e-30)."""
+    return np.clip(np.asarray(evidence, dtype=np.float64) / EVIDENCE_SCALE, 0.0, 1.0)
 
-    The same four weights apply to every class (a conditional-logit model), so a rare class is
-    combined as well as a frequent one: log composition probability, vote share, vote share times
-    hit strength, and log vote share times hit strength.
+
+def task1_features(
+    p_lr: np.ndarray, votes_pos: np.ndarray, top: np.ndarray, evidence: np.ndarray
+) -> np.ndarray:
+    """Stacker input for task1: composition logit, signed vote times hit strength (normalised
+    score and E-value evidence), and the two strengths."""
+    e = evidence_feature(evidence)
+    signed = 2.0 * votes_pos - 1.0
+    return np.column_stack([logit(p_lr), signed * top, top, signed * e, e])
+
+
+def task2_features(
+    p_lr: np.ndarray, votes: np.ndarray, top: np.ndarray, evidence: np.ndarray
+) -> np.ndarray:
+    """Per-class stacker input for task2, shape (n, classes, 6).
+
+    The same six weights apply to every class (a conditional-logit model), so a rare class is
+    combined as well as a frequent one: log composition probability, vote share, vote share and
+    log vote share times the normalised hit score, and the same two times the E-value evidence.
     """
     t = top[:, None]
-    return np.stack([np.log(p_lr + EPS), votes, votes * t, np.log(votes + EPS) * t], axis=2)
+    e = evidence_feature(evidence)[:, None]
+    log_votes = np.log(votes + EPS)
+    return np.stack(
+        [np.log(p_lr + EPS), votes, votes * t, log_votes * t, votes * e, log_votes * e], axis=2
+    )
 
 
 def task2_proba(features: np.ndarray, model: Linear) -> np.ndarray:
-    """Softmax over classes of the shared-weight scores (``model.weights`` is 1 x 4)."""
+    """Softmax over classes of the shared-weight scores (``model.weights`` is 1 x 6)."""
     z = features @ model.weights[0].astype(np.float64) + model.bias
     return softmax(z)
 
 
-def task3_features(p_top: np.ndarray, top: np.ndarray) -> np.ndarray:
-    """Calibrator input for task3: winning vote share, hit strength and their product."""
+def task3_features(p_top: np.ndarray, top: np.ndarray, evidence: np.ndarray) -> np.ndarray:
+    """Calibrator input for task3: winning share, hit strengths and their products."""
     share = logit(p_top)
-    return np.column_stack([share, top, share * top])
+    e = evidence_feature(evidence)
+    return np.column_stack([share, top, share * top, e, share * e])
 
 
 def task3_mixture(votes: np.ndarray, p_pathogen: float, non_pathogen: int) -> np.ndarray:
@@ -120,13 +145,15 @@ def task3_mixture(votes: np.ndarray, p_pathogen: float, non_pathogen: int) -> np
     return mixed
 
 
-def task3_calibrate(dist: np.ndarray, top: float, calibrator: Linear) -> tuple[np.ndarray, float]:
+def task3_calibrate(
+    dist: np.ndarray, top: float, evidence: float, calibrator: Linear
+) -> tuple[np.ndarray, float]:
     """Rescale a vote distribution so its top-1 share becomes a calibrated probability."""
     if dist.sum() <= 0:
         return dist, 0.0
     best = int(np.argmax(dist))
     raw = float(dist[best])
-    feats = task3_features(np.array([raw]), np.array([top]))
+    feats = task3_features(np.array([raw]), np.array([top]), np.array([evidence]))
     conf = float(calibrator.proba(feats)[0, 1])
     out = dist.copy()
     rest = 1.0 - raw

@@ -16,7 +16,7 @@ import numpy as np
 
 from inference.engines.base import DISCLAIMER
 from inference.engines.sequence.artifacts import Bundle, load_bundle, resolve_version_dir
-from inference.engines.sequence.predictor import UNKNOWN, Predictor, TaskResult
+from inference.engines.sequence.predictor import NON_PATHOGEN, UNKNOWN, Predictor, TaskResult
 from inference.engines.sequence.search import align_detail
 from inference.engines.sequence.structures import StructureLinks
 from inference.errors import InvalidInput, NotReady
@@ -127,9 +127,11 @@ class SequenceEngine:
         p1_lr, p2_lr = predictor.composition(proteins)
         out = []
         for i, protein in enumerate(proteins):
-            refs, raw, norm = predictor.hits(protein)
+            refs, raw, norm, strength, evidence = predictor.hits(protein)
             boost = predictor.organism_boost(refs, organism_hint)
-            result = predictor.combine(float(p1_lr[i]), p2_lr[i], refs, raw, norm, boost)
+            result = predictor.combine(
+                float(p1_lr[i]), p2_lr[i], refs, raw, norm, strength, evidence, boost
+            )
             out.append(self._format(protein, result, bundle, task3_threshold, boost, top_k))
         return out
 
@@ -180,9 +182,16 @@ class SequenceEngine:
             if labelled:
                 uniprot_hits.append(labelled)
         seen = {h["uniprot_id"] for h in uniprot_hits}
+        # Only references consistent with the predicted protein: same task3 label, or (for a
+        # generic label such as "Non-pathogen protein") the same task2 type; none when unknown.
+        top3_index = predictor.task3_labels.index(top_label) if top3 else -2
+        generic = top_label == NON_PATHOGEN
         for hit in nearest:
             ref = bundle.references[hit["_ref"]]
-            if ref.uniprot and ref.uniprot not in seen and len(uniprot_hits) < 3:
+            consistent = (ref.task3 == top3_index and not generic) or (
+                generic and ref.task2 == best2 and not unknown
+            )
+            if consistent and ref.uniprot and ref.uniprot not in seen and len(uniprot_hits) < 3:
                 seen.add(ref.uniprot)
                 uniprot_hits.append(
                     {

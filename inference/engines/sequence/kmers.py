@@ -28,7 +28,7 @@ def encode(sequence: str) -> np.ndarray:
     return _LOOKUP[raw]
 
 
-def kmer_ids(codes: np.ndarray, k: int) -> np.ndarray:
+def kmer_ids(codes: np.ndarray, k: int, alphabet_size: int = ALPHABET_SIZE) -> np.ndarray:
     """Id of every k-mer made only of standard residues (sequence order, repeats kept)."""
     n = codes.shape[0] - k + 1
     if n <= 0:
@@ -38,7 +38,7 @@ def kmer_ids(codes: np.ndarray, k: int) -> np.ndarray:
     for j in range(k):
         window = codes[j : j + n].astype(np.int64)
         valid &= window >= 0
-        ids = ids * ALPHABET_SIZE + window
+        ids = ids * alphabet_size + window
     return ids[valid]
 
 

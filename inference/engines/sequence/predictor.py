@@ -25,7 +25,7 @@ from inference.engines.sequence.classifier import (
     vote,
 )
 from inference.engines.sequence.kmers import composition_matrix
-from inference.engines.sequence.search import ReferenceSearch, self_score
+from inference.engines.sequence.search import ReferenceSearch, log10_evalue, self_score
 
 UNKNOWN = "unknown"
 NON_PATHOGEN = "Non-pathogen protein"
@@ -39,7 +39,8 @@ class TaskResult:
     task2: np.ndarray
     task3: np.ndarray
     task3_confidence: float
-    top_score: float  # best normalised alignment score over all hits (0 when none)
+    top_score: float  # best hit strength (raw / query self-score) over all hits (0 when none)
+    evidence: float  # -log10 E-value of the best hit (0 when none or E >= 1)
     confidence: str  # "high" | "low" | "unknown"
     hit_refs: np.ndarray
     hit_scores: np.ndarray
@@ -53,7 +54,7 @@ class Predictor:
         self.tau = float(params["tau"])
         self.n_vote = int(params["n_vote"])
         self.unknown_score = float(params["unknown_score"])
-        self.low_score = float(params["low_score"])
+        self.low_evidence = float(params["low_evidence"])
         self.low_probability = float(params["low_probability"])
         labels = bundle.manifest["labels"]
         self.task2_labels: list[str] = labels["task2"]
@@ -69,7 +70,9 @@ class Predictor:
         self.ref_self_scores = np.array([self_score(r.sequence) for r in refs], dtype=np.float64)
         self.models = bundle.models
         self.search = ReferenceSearch(
-            [r.sequence for r in refs], n_candidates=int(params["n_candidates"])
+            [r.sequence for r in refs],
+            n_candidates=int(params["n_candidates"]),
+            n_reduced=int(params.get("n_reduced", 0)),
         )
 
     def composition(self, proteins: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -79,16 +82,21 @@ class Predictor:
 
     def hits(
         self, protein: str, prefilter: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Top references: indices, raw scores, and scores normalised by the larger self-score.
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Top references: indices, raw scores, vote scores, strengths and -log10 E-values.
 
-        Dividing by the larger of the two self-scores makes a mature peptide (HIV-1 p24) match its
-        own reference better than the polyprotein (gag) that contains it at the same raw score.
+        The vote score is raw / sqrt(self-score of query * self-score of reference): a mature
+        peptide (HIV-1 p24) matches its own reference better than the polyprotein (gag) that
+        contains it at the same raw score, and a fragment still ranks the protein containing it
+        first. The strength is raw / the query's self-score (how much of the query the hit
+        explains; 1.0 for a fragment found exactly inside a longer reference).
         """
         refs, scores = self.search.search(protein, top_n=self.n_vote, prefilter=prefilter)
-        scale = np.maximum(self_score(protein), self.ref_self_scores[refs])
-        norm = np.clip(scores / scale, 0.0, 1.0)
-        return refs, scores, norm
+        query_self = float(self_score(protein))
+        norm = np.clip(scores / np.sqrt(query_self * self.ref_self_scores[refs]), 0.0, 1.0)
+        strength = np.clip(scores / query_self, 0.0, 1.0)
+        evidence = -log10_evalue(scores, len(protein), self.search.db_residues)
+        return refs, scores, norm, strength, np.clip(evidence, 0.0, None)
 
     def organism_boost(self, refs: np.ndarray, hint: str | None) -> np.ndarray | None:
         """Weight 2 for references whose organism contains every word of the hint."""
@@ -105,28 +113,37 @@ class Predictor:
         refs: np.ndarray,
         raw: np.ndarray,
         norm: np.ndarray,
+        strength: np.ndarray,
+        evidence: np.ndarray,
         boost: np.ndarray | None = None,
     ) -> TaskResult:
-        """Votes + stackers + calibration for one protein."""
-        v1 = vote(self.ref_task1, 2, refs, norm, self.tau, boost)
-        v2 = vote(self.ref_task2, len(self.task2_labels), refs, norm, self.tau, boost)
-        v3 = vote(self.ref_task3, len(self.task3_labels), refs, norm, self.tau, boost)
-        f1 = task1_features(np.array([p1_lr]), np.array([v1.dist[1]]), np.array([v1.top_score]))
+        """Votes + stackers + calibration for one protein.
+
+        The stackers see the composition models, the neighbours' label votes, the best hit's
+        normalised score and its E-value evidence; "unknown" means no hit is stronger than what
+        shuffled proteins reach (by E-value), whatever the classifiers say.
+        """
+        v1 = vote(self.ref_task1, 2, refs, norm, self.tau, boost, strength)
+        v2 = vote(self.ref_task2, len(self.task2_labels), refs, norm, self.tau, boost, strength)
+        v3 = vote(self.ref_task3, len(self.task3_labels), refs, norm, self.tau, boost, strength)
+        ev = float(evidence.max()) if evidence.size else 0.0
+        e1 = np.array([ev])
+        f1 = task1_features(np.array([p1_lr]), np.array([v1.dist[1]]), np.array([v1.top_score]), e1)
         p1 = float(self.models["stack1"].proba(f1)[0, 1])
-        f2 = task2_features(p2_lr[None, :], v2.dist[None, :], np.array([v2.top_score]))
+        f2 = task2_features(p2_lr[None, :], v2.dist[None, :], np.array([v2.top_score]), e1)
         p2 = task2_proba(f2, self.models["stack2"])[0]
         p3, conf3 = task3_calibrate(
-            task3_mixture(v3.dist, p1, self.non_pathogen3), v3.top_score, self.models["cal3"]
+            task3_mixture(v3.dist, p1, self.non_pathogen3), v3.top_score, ev, self.models["cal3"]
         )
-        top = float(norm.max()) if norm.size else 0.0
-        if top < self.unknown_score:
+        top = float(strength.max()) if strength.size else 0.0
+        if ev < self.unknown_score:
             confidence = "unknown"
         elif (
-            top < self.low_score
+            ev < self.low_evidence
             or float(p2.max()) < self.low_probability
             or conf3 < self.low_probability
         ):
             confidence = "low"
         else:
             confidence = "high"
-        return TaskResult(p1, p2, p3, conf3, top, confidence, refs, raw)
+        return TaskResult(p1, p2, p3, conf3, top, ev, confidence, refs, raw)

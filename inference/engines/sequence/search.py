@@ -1,7 +1,7 @@
 """Nearest-reference search: a 4-mer inverted index picks candidates, Smith-Waterman ranks them.
 
-The index holds, for every 4-mer, the references that contain it. A query's candidates are the
-references sharing the most distinct 4-mers beyond what chance predicts for their lengths; those are
+Each index holds, for every k-mer, the references that contain it. A query's candidates are the
+references whose count of shared distinct k-mers is furthest above chance (a z-score); those are
 aligned with striped SIMD Smith-Waterman (parasail; BLOSUM62, gap cost 11 + length, as BLASTP) and
 ranked by raw score. Only the hits that are shown get alignment statistics (identity, coverage).
 """
@@ -21,8 +21,14 @@ MATRIX = parasail.blosum62
 # BLASTP's default 11/1 charges 11 + length, so the first residue costs 12.
 GAP_OPEN = 12
 GAP_EXTEND = 1
-INDEX_K = 4
-N_KMERS = ALPHABET_SIZE**INDEX_K
+INDEX_KS = (4,)
+# Karlin-Altschul parameters of gapped BLOSUM62 with gap cost 11 + length (as BLASTP reports them).
+KA_LAMBDA = 0.267
+KA_K = 0.041
+# Sensitive seed channel: 6-mers over Murphy et al.'s 10-letter reduced alphabet
+# (LVIM, C, A, G, ST, P, FYW, EDNQ, KR, H); distant homologs share many more of these.
+MURPHY10 = ("LVIM", "C", "A", "G", "ST", "P", "FYW", "EDNQ", "KR", "H")
+REDUCED_K = 6
 
 _BLOSUM_DIAG = np.zeros(256, dtype=np.int32)
 _B62 = {
@@ -47,15 +53,32 @@ class Alignment:
     ref_end: int
 
 
+def log10_evalue(score: np.ndarray, query_length: int, db_residues: int) -> np.ndarray:
+    """log10 of the Karlin-Altschul E-value m * n * K * exp(-lambda * S) of raw SW scores."""
+    s = np.asarray(score, dtype=np.float64)
+    ln_e = np.log(max(query_length, 1) * max(db_residues, 1) * KA_K) - KA_LAMBDA * s
+    return ln_e / np.log(10.0)
+
+
 def self_score(sequence: str) -> int:
     """The query's alignment score against itself: the scale for normalised scores."""
     raw = np.frombuffer(sequence.encode("ascii", "replace"), dtype=np.uint8)
     return max(int(_BLOSUM_DIAG[raw].sum()), 1)
 
 
-def distinct_kmers(sequence: str) -> np.ndarray:
-    """Sorted distinct index k-mer ids of a protein."""
-    return np.unique(kmer_ids(encode(sequence), INDEX_K))
+_REDUCE = np.full(ALPHABET_SIZE + 1, -1, dtype=np.int16)  # index -1 (non-standard) stays -1
+for _group_id, _group in enumerate(MURPHY10):
+    for _aa in _group:
+        _REDUCE["ACDEFGHIKLMNPQRSTVWY".index(_aa)] = _group_id
+
+
+def distinct_kmers(sequence: str, k: int, reduced: bool = False) -> np.ndarray:
+    """Sorted distinct k-mer ids of a protein (over the 20 residues, or the reduced alphabet)."""
+    codes = encode(sequence)
+    if reduced:
+        codes = _REDUCE[codes]
+        return np.unique(kmer_ids(codes, k, len(MURPHY10)))
+    return np.unique(kmer_ids(codes, k))
 
 
 def align_detail(query: str, reference: str) -> Alignment:
@@ -78,62 +101,96 @@ def align_detail(query: str, reference: str) -> Alignment:
     return Alignment(int(stats.score), identity, coverage, q_start, q_end, r_start, r_end)
 
 
-class ReferenceSearch:
-    """Candidate selection over a fixed reference set plus SIMD Smith-Waterman scoring."""
+class KmerIndex:
+    """Inverted index of distinct k-mers: for each k-mer, the references that contain it."""
 
-    def __init__(self, sequences: list[str], *, n_candidates: int = 16) -> None:
-        self.sequences = sequences
-        self.n_candidates = n_candidates
+    def __init__(self, sequences: list[str], k: int, reduced: bool = False) -> None:
+        self.k = k
+        self.reduced = reduced
+        self.n_kmers = (len(MURPHY10) if reduced else ALPHABET_SIZE) ** k
         rows: list[np.ndarray] = []
         cols: list[np.ndarray] = []
         sizes = np.zeros(len(sequences), dtype=np.float32)
         for i, seq in enumerate(sequences):
-            kmers = distinct_kmers(seq)
+            kmers = distinct_kmers(seq, k, reduced)
             sizes[i] = kmers.size
             rows.append(kmers)
             cols.append(np.full(kmers.size, i, dtype=np.int32))
         row = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
         col = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int32)
         data = np.ones(row.size, dtype=np.float32)
-        # kmer -> references (CSR): a query reads only the rows of its own 4-mers.
-        self.postings = sp.csr_matrix((data, (row, col)), shape=(N_KMERS, len(sequences)))
+        # kmer -> references (CSR): a query reads only the rows of its own k-mers.
+        self.postings = sp.csr_matrix((data, (row, col)), shape=(self.n_kmers, len(sequences)))
         self.postings.sort_indices()
         self.ref_sizes = sizes
         self._indptr = self.postings.indptr
         self._indices = self.postings.indices
 
-    def __len__(self) -> int:
-        return len(self.sequences)
+    def zscores(self, query: str) -> np.ndarray:
+        """Distinct k-mers shared with every reference as a z-score against chance.
 
-    def shared_kmer_scores(self, query: str) -> np.ndarray:
-        """Distinct 4-mers shared with every reference, less the count expected by chance."""
-        kmers = distinct_kmers(query)
+        (shared - expected) / sqrt(expected + 1): a long reference shares many k-mers with anything,
+        so a plain difference lets long unrelated references crowd out distant homologs.
+        """
+        kmers = distinct_kmers(query, self.k, self.reduced)
         starts = self._indptr[kmers]
         lengths = self._indptr[kmers + 1] - starts
         total = int(lengths.sum())
         if total == 0:
-            return np.zeros(len(self), dtype=np.float32)
+            return np.zeros(self.ref_sizes.size, dtype=np.float32)
         offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(total)
-        shared = np.bincount(self._indices[offsets], minlength=len(self)).astype(np.float32)
-        return shared - kmers.size * self.ref_sizes / N_KMERS
+        shared = np.bincount(self._indices[offsets], minlength=self.ref_sizes.size)
+        expected = kmers.size * self.ref_sizes / self.n_kmers
+        return (shared.astype(np.float32) - expected) / np.sqrt(expected + 1.0)
 
-    def shared_kmer_scores_batch(self, queries: list[str]) -> np.ndarray:
-        """``shared_kmer_scores`` for many queries at once (dense, queries x references)."""
+    def zscores_batch(self, queries: list[str]) -> np.ndarray:
+        """``zscores`` for many queries at once (dense, queries x references)."""
         rows: list[np.ndarray] = []
         cols: list[np.ndarray] = []
         sizes = np.zeros(len(queries), dtype=np.float32)
         for i, q in enumerate(queries):
-            kmers = distinct_kmers(q)
+            kmers = distinct_kmers(q, self.k, self.reduced)
             sizes[i] = kmers.size
             cols.append(kmers)
             rows.append(np.full(kmers.size, i, dtype=np.int32))
-        row = np.concatenate(rows)
-        col = np.concatenate(cols)
         qmat = sp.csr_matrix(
-            (np.ones(row.size, dtype=np.float32), (row, col)), shape=(len(queries), N_KMERS)
-        )
+            (np.ones(sum(c.size for c in cols), dtype=np.float32),
+             (np.concatenate(rows), np.concatenate(cols))),
+            shape=(len(queries), self.n_kmers),
+        )  # fmt: skip
         shared = (qmat @ self.postings).toarray()
-        return shared - np.outer(sizes, self.ref_sizes) / N_KMERS
+        expected = np.outer(sizes, self.ref_sizes) / self.n_kmers
+        return (shared - expected) / np.sqrt(expected + 1.0)
+
+
+class ReferenceSearch:
+    """Candidate selection over a fixed reference set plus SIMD Smith-Waterman scoring.
+
+    Two seed channels pick candidates: the ``n_candidates`` best z-scores over exact 4-mers, plus
+    the ``n_reduced`` best (not already picked) over 5-mers of the Murphy-10 reduced alphabet,
+    which still shares seeds with distant (25-35% identity) homologs. A prefilter is therefore an
+    array of shape (channels, references).
+    """
+
+    def __init__(self, sequences: list[str], *, n_candidates: int = 16, n_reduced: int = 0) -> None:
+        self.sequences = sequences
+        self.n_candidates = n_candidates
+        self.n_reduced = n_reduced
+        self.db_residues = int(sum(len(s) for s in sequences))
+        self.indexes = [KmerIndex(sequences, k) for k in INDEX_KS]
+        if n_reduced > 0:
+            self.indexes.append(KmerIndex(sequences, REDUCED_K, reduced=True))
+
+    def __len__(self) -> int:
+        return len(self.sequences)
+
+    def shared_kmer_scores(self, query: str) -> np.ndarray:
+        """Prefilter scores of every reference for one query, one row per seed channel."""
+        return np.stack([index.zscores(query) for index in self.indexes])
+
+    def shared_kmer_scores_batch(self, queries: list[str]) -> np.ndarray:
+        """``shared_kmer_scores`` for many queries at once (queries x channels x references)."""
+        return np.stack([index.zscores_batch(queries) for index in self.indexes], axis=1)
 
     def align_candidates(self, query: str, candidates: np.ndarray) -> np.ndarray:
         """Smith-Waterman scores of the query against the given references."""
@@ -147,14 +204,24 @@ class ReferenceSearch:
             scores[j] = result.score
         return scores
 
-    def top_candidates(self, prefilter: np.ndarray, n: int | None = None) -> np.ndarray:
-        """Indices of the ``n`` best prefilter scores, best first (ignores -inf entries)."""
-        n = min(n or self.n_candidates, prefilter.size)
+    @staticmethod
+    def _best(scores: np.ndarray, n: int) -> np.ndarray:
+        n = min(n, scores.size)
         if n <= 0:
             return np.zeros(0, dtype=np.int64)
-        part = np.argpartition(-prefilter, n - 1)[:n]
-        part = part[np.isfinite(prefilter[part])]
-        return part[np.argsort(-prefilter[part], kind="stable")]
+        part = np.argpartition(-scores, n - 1)[:n]
+        part = part[np.isfinite(scores[part])]
+        return part[np.argsort(-scores[part], kind="stable")]
+
+    def top_candidates(self, prefilter: np.ndarray, n: int | None = None) -> np.ndarray:
+        """Candidates: best ``n`` of the first channel, then the reduced channel's best new ones."""
+        pre = np.atleast_2d(prefilter)
+        picked = self._best(pre[0], n or self.n_candidates)
+        if pre.shape[0] > 1 and self.n_reduced > 0:
+            extra = self._best(pre[1], self.n_reduced + picked.size)
+            extra = extra[~np.isin(extra, picked)][: self.n_reduced]
+            picked = np.concatenate([picked, extra])
+        return picked
 
     def search(
         self, query: str, *, top_n: int = 10, prefilter: np.ndarray | None = None
