@@ -44,7 +44,7 @@ def load_sequences(n: int) -> list[str]:
                 if current:
                     seqs.append("".join(current))
                 current = []
-                if len(seqs) >= n * 3:
+                if len(seqs) >= n * 6:
                     break
             else:
                 current.append(line.strip())
