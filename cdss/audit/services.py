@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from cdss.audit.models import AccessEvent
+from cdss.audit.models import AccessEvent, Outcome
 from cdss.common.request_context import get_request_context
 
 
@@ -39,21 +39,29 @@ def access_event_record(
     )
 
 
-def access_events_record_many(
-    *, user: Any, action: str, outcome: str, object_type: str, patient_ids: Iterable[int]
+def access_events_record_page(
+    *,
+    user: Any,
+    action: str,
+    object_type: str,
+    shown: Iterable[tuple[int | None, str]],
 ) -> None:
-    """One event per patient in one query (a list page shows each of these patients)."""
+    """Records a list page in one insert: one event per object shown, as (patient id, object id).
+
+    An empty page still records that the list was read, with one event and no patient.
+    """
     base = _base(user)
-    AccessEvent.objects.bulk_create(
-        [
-            AccessEvent(
-                action=action,
-                outcome=outcome,
-                patient_id=pid,
-                object_type=object_type,
-                object_id=str(pid),
-                **base,
-            )
-            for pid in patient_ids
-        ]
-    )
+    events = [
+        AccessEvent(
+            action=action,
+            outcome=Outcome.OK,
+            patient_id=patient_id,
+            object_type=object_type,
+            object_id=object_id,
+            **base,
+        )
+        for patient_id, object_id in shown
+    ]
+    if not events:
+        events = [AccessEvent(action=action, outcome=Outcome.OK, object_type=object_type, **base)]
+    AccessEvent.objects.bulk_create(events)

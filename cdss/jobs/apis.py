@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 
 from cdss.accounts.models import User
 from cdss.audit.models import Outcome
-from cdss.audit.services import access_event_record
+from cdss.audit.services import access_event_record, access_events_record_page
 from cdss.common.exceptions import ApplicationError, ConflictError
 from cdss.common.pagination import StandardPagination
 from cdss.jobs import services
@@ -72,15 +72,12 @@ class AnalysisListCreateApi(APIView):
         page = paginator.paginate_queryset(analyses, request, view=self)
         assert page is not None
         # One audit event per analysis shown, as a patient list records each patient shown.
-        for analysis in page:
-            access_event_record(
-                user=user,
-                action="analysis.list",
-                outcome=Outcome.OK,
-                patient_id=analysis.patient_id,
-                object_type="analysis",
-                object_id=str(analysis.pk),
-            )
+        access_events_record_page(
+            user=user,
+            action="analysis.list",
+            object_type="analysis",
+            shown=[(a.patient_id, str(a.pk)) for a in page],
+        )
         return paginator.get_paginated_response(AnalysisOutputSerializer(page, many=True).data)
 
     @extend_schema(

@@ -11,8 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cdss.accounts.models import User
-from cdss.audit.models import Outcome
-from cdss.audit.services import access_event_record, access_events_record_many
+from cdss.audit.services import access_events_record_page
 from cdss.common.pagination import StandardPagination
 from cdss.patients import services
 from cdss.patients.access import patient_for_request
@@ -43,19 +42,12 @@ class PatientListCreateApi(APIView):
         paginator = StandardPagination()
         page = paginator.paginate_queryset(patients, request, view=self)
         assert page is not None
-        ids = [p.pk for p in page]
-        if ids:
-            access_events_record_many(
-                user=user,
-                action="patient.list",
-                outcome=Outcome.OK,
-                object_type="patient",
-                patient_ids=ids,
-            )
-        else:
-            access_event_record(
-                user=user, action="patient.list", outcome=Outcome.OK, object_type="patient"
-            )
+        access_events_record_page(
+            user=user,
+            action="patient.list",
+            object_type="patient",
+            shown=[(p.pk, str(p.pk)) for p in page],
+        )
         return paginator.get_paginated_response(PatientOutputSerializer(page, many=True).data)
 
     @extend_schema(

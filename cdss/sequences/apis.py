@@ -18,8 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cdss.accounts.models import User
-from cdss.audit.models import Outcome
-from cdss.audit.services import access_event_record, access_events_record_many
+from cdss.audit.services import access_events_record_page
 from cdss.common.exceptions import ApplicationError, PayloadTooLargeError
 from cdss.jobs.models import Analysis
 from cdss.ml.client import get_client
@@ -222,22 +221,12 @@ class MlHistoryApi(APIView):
         )
         paginator = HistoryPagination()
         page = paginator.paginate_queryset(logs, request, view=self) or []
-        patient_ids = sorted({log.patient_id for log in page if log.patient_id})
-        if patient_ids:
-            access_events_record_many(
-                user=user,
-                action="inference_log.list",
-                outcome=Outcome.OK,
-                object_type="inference_log",
-                patient_ids=patient_ids,
-            )
-        else:
-            access_event_record(
-                user=user,
-                action="inference_log.list",
-                outcome=Outcome.OK,
-                object_type="inference_log",
-            )
+        access_events_record_page(
+            user=user,
+            action="inference_log.list",
+            object_type="inference_log",
+            shown=[(log.patient_id, str(log.pk)) for log in page],
+        )
         return paginator.get_paginated_response(InferenceLogOutputSerializer(page, many=True).data)
 
 
