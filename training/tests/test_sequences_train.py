@@ -41,7 +41,7 @@ def smoke_version(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]
 def test_smoke_training_writes_a_loadable_version(smoke_version: tuple[Path, dict]) -> None:
     out_root, metrics = smoke_version
     version_dir = out_root / "seq-smoke"
-    for name in ("manifest.json", "weights.npz", "references.tsv.gz", "metrics.json",
+    for name in ("manifest.json", "weights.bin", "references.tsv.gz", "metrics.json",
                  "MODEL_CARD.md", "test_ids.txt"):  # fmt: skip
         assert (version_dir / name).exists(), name
     assert (out_root / "CURRENT").read_text().strip() == "seq-smoke"

@@ -1,7 +1,7 @@
 """Reading and writing one version of the sequence model (``models/sequence/<version>/``).
 
-Files: ``manifest.json`` (labels, parameters, structure map), ``weights.npz`` (linear models,
-stackers, calibrator), ``references.tsv.gz`` (the reference set with sequences and labels),
+Files: ``manifest.json`` (labels, parameters, structure map), ``weights.bin`` (linear models,
+stackers, calibrator; a NumPy compressed archive), ``references.tsv.gz`` (the reference set with sequences and labels),
 ``metrics.json``, ``MODEL_CARD.md`` and ``structures/*.pdb.gz`` (staged PDB entries).
 The training code writes these through ``save_bundle``; the engine reads them through
 ``load_bundle``.
@@ -32,6 +32,8 @@ REFERENCE_COLUMNS = (
     "task3",
     "sequence",
 )
+# The linear models, in NumPy's compressed archive format (np.savez_compressed).
+WEIGHTS_FILE = "weights.bin"
 WEIGHT_NAMES = ("lr1", "lr2", "stack1", "stack2", "cal3")
 
 
@@ -69,7 +71,9 @@ def save_bundle(directory: Path, bundle: Bundle) -> None:
         model = bundle.models[name]
         arrays[f"{name}_w"] = model.weights.astype(np.float32)
         arrays[f"{name}_b"] = model.bias.astype(np.float32)
-    np.savez_compressed(directory / "weights.npz", **arrays)  # type: ignore[arg-type]
+    # A file object, so NumPy does not append ".npz" to the name.
+    with (directory / WEIGHTS_FILE).open("wb") as fh:
+        np.savez_compressed(fh, **arrays)  # type: ignore[arg-type]
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter="\t", lineterminator="\n")
     writer.writerow(REFERENCE_COLUMNS)
@@ -106,7 +110,7 @@ def load_references(path: Path) -> list[Reference]:
 def load_bundle(directory: Path) -> Bundle:
     """Read one version written by ``save_bundle``."""
     manifest = json.loads((directory / "manifest.json").read_text())
-    with np.load(directory / "weights.npz") as npz:
+    with np.load(directory / WEIGHTS_FILE) as npz:
         models = {
             name: Linear(np.asarray(npz[f"{name}_w"]), np.asarray(npz[f"{name}_b"], np.float64))
             for name in WEIGHT_NAMES
