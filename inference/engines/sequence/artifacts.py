@@ -1,7 +1,8 @@
 """Reading and writing one version of the sequence model (``models/sequence/<version>/``).
 
 Files: ``manifest.json`` (labels, parameters, structure map), ``weights.bin`` (linear models,
-stackers, calibrator; a NumPy compressed archive), ``references.tsv.gz`` (the reference set with sequences and labels),
+stackers, calibrator; a NumPy compressed archive), ``references.tsv.gz`` (the reference set
+with sequences and labels),
 ``metrics.json``, ``MODEL_CARD.md`` and ``structures/*.pdb.gz`` (staged PDB entries).
 The training code writes these through ``save_bundle``; the engine reads them through
 ``load_bundle``.
