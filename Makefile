@@ -5,10 +5,11 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 LINT_PATHS := cdss config inference training bench manage.py
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/cdss
+MYSQL_TEST_URL ?= mysql://root@127.0.0.1:3306/cdss?charset=utf8mb4
 SECRET_FOR_CHECKS := make-test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz
 
 .PHONY: run test install lint typecheck migrations-check deploy-check pytest pytest-sqlite \
-        pytest-postgres services migrate demo train train-sequences train-omics train-imaging \
+        pytest-postgres pytest-mysql services migrate demo train train-sequences train-omics train-imaging \
         bench clean
 
 $(PY):
@@ -57,6 +58,11 @@ pytest-sqlite: install
 
 pytest-postgres: install services
 	DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q cdss
+
+# MySQL/MariaDB: needs the client library (Debian: libmariadb-dev pkg-config); .ci/run installs it.
+pytest-mysql: install services
+	$(BIN)/pip install --quiet -e '.[mysql]'
+	DATABASE_URL='$(MYSQL_TEST_URL)' $(BIN)/pytest -q cdss
 
 pytest: pytest-sqlite pytest-postgres
 

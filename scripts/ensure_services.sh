@@ -23,4 +23,12 @@ if ! redis_up && command -v redis-server >/dev/null 2>&1; then
   for _ in $(seq 1 30); do redis_up && break; sleep 1; done
 fi
 redis_up || echo "note: Redis is not reachable on 127.0.0.1:6379; tests that need it will fail" >&2
+
+# MariaDB is optional for `make test`; `make pytest-mysql` uses it.
+mysql_up() { mysqladmin -h 127.0.0.1 -u root status >/dev/null 2>&1; }
+if ! mysql_up && [ -x /usr/sbin/mariadbd ]; then
+  echo "starting MariaDB"
+  start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd || true
+  for _ in $(seq 1 30); do mysql_up && break; sleep 1; done
+fi
 exit 0
