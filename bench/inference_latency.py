@@ -158,10 +158,10 @@ def main() -> None:
         "levels": [],
     }
     with start_server(env=env, gunicorn=args.server == "gunicorn") as handle:
-        ready = json.loads(_get(handle, "/ready"))
+        ready = json.loads(handle.get("/ready"))
         if not ready.get("ready"):
             raise SystemExit(f"the server is not ready: {ready.get('error')}")
-        info = json.loads(_get(handle, "/api/v1/model-info"))
+        info = json.loads(handle.get("/api/v1/model-info"))
         results["model_version"] = info.get("model_version")
         run_round(handle, body, 2, 20, [])  # warm-up: every worker has answered before timing
         for clients in (int(x) for x in args.levels.split(",")):
@@ -190,15 +190,6 @@ def main() -> None:
             f"| {', '.join(str(x) for x in level['round_p99_ms'])} | {level['max_ms']} "
             f"| {level['throughput_rps']} |"
         )
-
-
-def _get(handle: ServerHandle, path: str) -> bytes:
-    connection = http.client.HTTPConnection(handle.host, handle.port, timeout=30)
-    try:
-        connection.request("GET", path)
-        return connection.getresponse().read()
-    finally:
-        connection.close()
 
 
 if __name__ == "__main__":

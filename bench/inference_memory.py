@@ -120,15 +120,6 @@ def post(handle: ServerHandle, path: str, body: Any) -> int:
         connection.close()
 
 
-def _get(handle: ServerHandle, path: str) -> bytes:
-    connection = http.client.HTTPConnection(handle.host, handle.port, timeout=30)
-    try:
-        connection.request("GET", path)
-        return connection.getresponse().read()
-    finally:
-        connection.close()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--server", choices=("gunicorn", "dev"), default="gunicorn")
@@ -145,7 +136,7 @@ def main() -> None:
         "CDSS_RUNTIME_MODELS_DIR": tempfile.mkdtemp(prefix="bench-runtime-"),
     }
     with start_server(env=env, gunicorn=args.server == "gunicorn") as handle:
-        ready = json.loads(_get(handle, "/ready"))
+        ready = json.loads(handle.get("/ready"))
         if not ready.get("ready"):
             raise SystemExit(f"the server is not ready: {ready.get('error')}")
         root = handle.process.pid

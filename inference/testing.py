@@ -72,6 +72,15 @@ class ServerHandle:
         except OSError:
             return ""
 
+    def get(self, path: str, timeout: float = 30.0) -> bytes:
+        """The body of ``GET path`` on this server (any status)."""
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+        try:
+            connection.request("GET", path)
+            return connection.getresponse().read()
+        finally:
+            connection.close()
+
     def stop(self, timeout: float = 15.0) -> None:
         """Terminate the process (SIGTERM, then SIGKILL after ``timeout``); safe to call twice."""
         if self.process.poll() is None:

@@ -35,11 +35,10 @@ class TokenObtainInputSerializer(StrictInputSerializer):
 class TokenObtainApi(APIView):
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
-    InputSerializer = TokenObtainInputSerializer
 
-    @extend_schema(request=InputSerializer, responses={200: _token_pair}, tags=["auth"])
+    @extend_schema(request=TokenObtainInputSerializer, responses={200: _token_pair}, tags=["auth"])
     def post(self, request: Request) -> Response:
-        data = self.InputSerializer(data=request.data)
+        data = TokenObtainInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         username = data.validated_data["username"]
         retry_after = services.login_retry_after(username=username)
@@ -93,11 +92,10 @@ class LogoutInputSerializer(StrictInputSerializer):
 
 class LogoutApi(APIView):
     permission_classes = [IsAuthenticated]
-    InputSerializer = LogoutInputSerializer
 
-    @extend_schema(request=InputSerializer, responses={205: None}, tags=["auth"])
+    @extend_schema(request=LogoutInputSerializer, responses={205: None}, tags=["auth"])
     def post(self, request: Request) -> Response:
-        data = self.InputSerializer(data=request.data)
+        data = LogoutInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
             token = RefreshToken(data.validated_data["refresh"])

@@ -32,10 +32,6 @@ class ConflictError(ApplicationError):
     status_code = status.HTTP_409_CONFLICT
 
 
-class PayloadTooLargeError(ApplicationError):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-
-
 def _flatten(detail: Any, prefix: str = "") -> list[str]:
     """Turns DRF's nested error detail into "field: message" strings."""
     if isinstance(detail, dict):

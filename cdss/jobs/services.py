@@ -40,11 +40,8 @@ from cdss.patients.models import Patient
 logger = logging.getLogger(__name__)
 
 RUN_TASK = "jobs.analysis_run"
-_TRANSIENT: dict[type[Exception], str] = {
-    InferenceUnavailable: ErrorCode.INFERENCE_UNAVAILABLE,
-    InferenceTimeout: ErrorCode.INFERENCE_TIMEOUT,
-    InferenceBadResponse: ErrorCode.INFERENCE_BAD_RESPONSE,
-}
+# Inference failures worth another attempt; each carries its error code (an ErrorCode value).
+_TRANSIENT = (InferenceUnavailable, InferenceTimeout, InferenceBadResponse)
 _TRANSIENT_MESSAGES: dict[str, str] = {
     ErrorCode.INFERENCE_UNAVAILABLE: "The inference server was unavailable",
     ErrorCode.INFERENCE_TIMEOUT: "The inference server did not answer in time",
@@ -401,9 +398,8 @@ class _LeaseKeeper:
 
 def _failure_after(analysis: Analysis, exc: Exception) -> tuple[str, str, bool]:
     """(error code, message for clients, retry?) for what ``run`` raised."""
-    for error_type, code in _TRANSIENT.items():
-        if isinstance(exc, error_type):
-            return code, _TRANSIENT_MESSAGES[code], True
+    if isinstance(exc, _TRANSIENT):
+        return exc.code, _TRANSIENT_MESSAGES[exc.code], True
     if isinstance(exc, ApplicationError):  # InferenceRejected included
         return ErrorCode.INVALID_INPUT, exc.message[:1000], False
     return ErrorCode.INTERNAL_ERROR, _TRANSIENT_MESSAGES[ErrorCode.INTERNAL_ERROR], True

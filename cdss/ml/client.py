@@ -141,37 +141,27 @@ class InferenceClient:
     def retrain(self, payload: dict[str, Any]) -> dict[str, Any]:
         return self._call("POST", "/api/v1/retrain", timeout=self.timeouts.retrain, json=payload)
 
-    def omics_predict(self, payload: dict[str, Any]) -> dict[str, Any]:
-        return self._call(
-            "POST", "/api/v1/omics/predict", timeout=self.timeouts.batch, json=payload
-        )
-
-    def imaging_analyze(self, payload: dict[str, Any]) -> dict[str, Any]:
-        return self._call(
-            "POST", "/api/v1/imaging/analyze", timeout=self.timeouts.retrain, json=payload
-        )
-
 
 _client: InferenceClient | None = None
-_client_url: str | None = None
+_client_key: tuple[str, Timeouts] | None = None
 _lock = threading.Lock()
 
 
 def get_client() -> InferenceClient:
-    """The process-wide pooled client for ``settings.CDSS_INFERENCE_URL``."""
-    global _client, _client_url
-    url = settings.CDSS_INFERENCE_URL
+    """The process-wide pooled client for the current inference settings (URL and timeouts)."""
+    global _client, _client_key
+    key = (
+        settings.CDSS_INFERENCE_URL,
+        Timeouts(
+            single=settings.CDSS_INFERENCE_TIMEOUT_SINGLE,
+            batch=settings.CDSS_INFERENCE_TIMEOUT_BATCH,
+            retrain=settings.CDSS_INFERENCE_TIMEOUT_RETRAIN,
+        ),
+    )
     with _lock:
-        if _client is None or _client_url != url:
+        if _client is None or _client_key != key:
             if _client is not None:
                 _client.close()
-            _client = InferenceClient(
-                url,
-                timeouts=Timeouts(
-                    single=settings.CDSS_INFERENCE_TIMEOUT_SINGLE,
-                    batch=settings.CDSS_INFERENCE_TIMEOUT_BATCH,
-                    retrain=settings.CDSS_INFERENCE_TIMEOUT_RETRAIN,
-                ),
-            )
-            _client_url = url
+            _client = InferenceClient(key[0], timeouts=key[1])
+            _client_key = key
         return _client

@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 
 from cdss.accounts.models import User
 from cdss.audit.services import access_events_record_page
-from cdss.common.exceptions import ApplicationError, PayloadTooLargeError
+from cdss.common.exceptions import ApplicationError
 from cdss.jobs.models import Analysis
 from cdss.ml.client import get_client
 from cdss.sequences.fasta import MAX_FASTA_RECORDS, fasta_to_items
@@ -60,7 +60,6 @@ _predict_schema = inline_serializer(
         "results": serializers.ListField(child=serializers.DictField(), required=False),
     },
 )
-MAX_FASTA_FILE_BYTES = 20 * 1024 * 1024
 
 
 class IsModelManager(BasePermission):
@@ -95,11 +94,10 @@ def _payload_from(data: dict[str, Any]) -> dict[str, Any]:
     if "items" in data:
         return {"items": data["items"], **options}
     if "file" in data:
-        upload = data["file"]
-        if upload.size > MAX_FASTA_FILE_BYTES:
-            raise PayloadTooLargeError(f"file: over {MAX_FASTA_FILE_BYTES} bytes")
+        # Its size is capped, before it is read, by the body limit of this route
+        # (CDSS_UPLOAD_LIMITS, enforced by RequestBodyLimitMiddleware).
         try:
-            text = upload.read().decode("utf-8")
+            text = data["file"].read().decode("utf-8")
         except UnicodeDecodeError as exc:
             raise ApplicationError("file: not UTF-8 text", detail={"file": "encoding"}) from exc
     else:

@@ -19,11 +19,10 @@ from rest_framework import serializers
 
 from cdss.accounts.models import Role
 from cdss.common.exceptions import ApplicationError
-from cdss.common.serializers import StrictInputSerializer
 from cdss.jobs.kinds import AnalysisKind
 from cdss.ml.client import InferenceError, get_client
 from cdss.sequences.fasta import MAX_FASTA_RECORDS, fasta_to_items
-from cdss.sequences.serializers import RetrainInputSerializer
+from cdss.sequences.serializers import PredictOptionsSerializer, RetrainInputSerializer
 from cdss.sequences.services import record_batch_run
 
 if TYPE_CHECKING:
@@ -32,46 +31,38 @@ if TYPE_CHECKING:
 CHUNK = 250
 
 
-class BatchInputSerializer(StrictInputSerializer):
+OPTION_FIELDS = ("task3_threshold", "organism_hint", "top_k")
+
+
+class BatchInputSerializer(PredictOptionsSerializer):
     items = serializers.ListField(
         child=serializers.JSONField(), required=False, min_length=1, max_length=MAX_FASTA_RECORDS
     )
     fasta = serializers.CharField(required=False, trim_whitespace=False)
-    seq_type = serializers.ChoiceField(
-        choices=("protein", "dna", "rna", "auto"), required=False, default="auto"
-    )
-    task3_threshold = serializers.FloatField(
-        required=False, allow_null=True, min_value=0.0, max_value=1.0
-    )
-    organism_hint = serializers.CharField(
-        required=False, allow_null=True, allow_blank=True, max_length=200
-    )
-    top_k = serializers.IntegerField(required=False, min_value=1, max_value=50)
-    doctor_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
-    patient_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
 
 
-def _validate_batch(inputs: dict[str, Any]) -> dict[str, Any]:
-    data = BatchInputSerializer(data=inputs)
+def _clean(
+    serializer_class: type[serializers.Serializer], inputs: dict[str, Any]
+) -> dict[str, Any]:  # type: ignore[type-arg]
+    """Validated inputs, or an ApplicationError (400) that names the first bad field."""
+    data = serializer_class(data=inputs)
     if not data.is_valid():
         field, errors = next(iter(data.errors.items()))
         raise ApplicationError(f"{field}: {errors[0]}", detail=dict(data.errors))
-    values = dict(data.validated_data)
+    return dict(data.validated_data)
+
+
+def _validate_batch(inputs: dict[str, Any]) -> dict[str, Any]:
+    values = _clean(BatchInputSerializer, inputs)
     if ("items" in values) == ("fasta" in values):
         raise ApplicationError(
             "items: give exactly one of items or fasta", detail={"items": "or fasta"}
         )
+    seq_type = values.pop("seq_type", "auto")
     if "fasta" in values:
-        values["items"] = fasta_to_items(values.pop("fasta"), seq_type=values["seq_type"])
-    options = {
-        k: values.pop(k)
-        for k in ("task3_threshold", "organism_hint", "top_k")
-        if values.get(k) is not None
-    }
-    values.pop("seq_type", None)
-    for k in ("task3_threshold", "organism_hint", "top_k"):
-        values.pop(k, None)
-    return {**values, "options": options}
+        values["items"] = fasta_to_items(values.pop("fasta"), seq_type=seq_type)
+    picked = {k: values.pop(k, None) for k in OPTION_FIELDS}
+    return {**values, "options": {k: v for k, v in picked.items() if v is not None}}
 
 
 def _run_batch(analysis: Analysis) -> dict[str, Any]:
@@ -178,18 +169,13 @@ def render_json(result: dict[str, Any]) -> tuple[str, bytes]:
 
 
 def _validate_retrain(inputs: dict[str, Any]) -> dict[str, Any]:
-    data = RetrainInputSerializer(data=inputs)
-    if not data.is_valid():
-        field, errors = next(iter(data.errors.items()))
-        raise ApplicationError(f"{field}: {errors[0]}", detail=dict(data.errors))
-    return dict(data.validated_data)
+    return _clean(RetrainInputSerializer, inputs)
 
 
 def _run_retrain(analysis: Analysis) -> dict[str, Any]:
     client = get_client()
-    started = client.retrain(analysis.inputs)
+    client.retrain(analysis.inputs)
     deadline = time.monotonic() + settings.CDSS_RETRAIN_MAX_SECONDS
-    status: dict[str, Any] = started.get("retrain") or started
     while time.monotonic() < deadline:
         status = client.model_info().get("retrain") or {}
         if not status.get("running") and status.get("state") in {"completed", "failed"}:

@@ -10,15 +10,12 @@ from cdss.sequences.models import InferenceLog
 SEQ_TYPES = ("protein", "dna", "rna", "auto")
 
 
-class PredictInputSerializer(StrictInputSerializer):
-    """Structure only; sequence content is judged by the inference server, item by item."""
+class PredictOptionsSerializer(StrictInputSerializer):
+    """The fields a predict call and a batch analysis share."""
 
     doctor_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
     patient_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    patient_id = serializers.IntegerField(min_value=1, required=False, allow_null=True)
-    sequence = serializers.CharField(required=False, max_length=40_000, trim_whitespace=False)
     seq_type = serializers.ChoiceField(choices=SEQ_TYPES, required=False)
-    frame = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=5)
     task3_threshold = serializers.FloatField(
         required=False, allow_null=True, min_value=0.0, max_value=1.0
     )
@@ -26,6 +23,14 @@ class PredictInputSerializer(StrictInputSerializer):
         required=False, allow_null=True, allow_blank=True, max_length=200
     )
     top_k = serializers.IntegerField(required=False, min_value=1, max_value=50)
+
+
+class PredictInputSerializer(PredictOptionsSerializer):
+    """Structure only; sequence content is judged by the inference server, item by item."""
+
+    patient_id = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    sequence = serializers.CharField(required=False, max_length=40_000, trim_whitespace=False)
+    frame = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=5)
     items = serializers.ListField(child=serializers.JSONField(), required=False, min_length=1)
     fasta = serializers.CharField(required=False, trim_whitespace=False)
     file = serializers.FileField(required=False)

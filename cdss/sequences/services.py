@@ -53,49 +53,105 @@ def _model_fields(body: dict[str, Any] | None) -> tuple[str, str]:
     return str(name)[:100], str(body.get("model_version") or "")[:100]
 
 
+def _outcome(error: InferenceError | None) -> dict[str, Any]:
+    if error is None:
+        return {"outcome": "ok", "http_status": 200, "error_message": ""}
+    return {
+        "outcome": error.code,
+        "http_status": error.status_code,
+        "error_message": error.message[:2000],
+    }
+
+
+def _log(
+    *,
+    user: User | None,
+    input_data: dict[str, Any],
+    output_data: dict[str, Any],
+    item_count: int,
+    hashed: dict[str, Any],
+    outcome: str,
+    http_status: int,
+    error_message: str = "",
+    patient: Patient | None = None,
+    doctor_name: str = "",
+    patient_name: str = "",
+    model_name: str = "",
+    model_version: str = "",
+    latency_ms: float = 0.0,
+) -> InferenceLog:
+    """The one writer of InferenceLog rows; ``hashed`` is what the input hash is taken of."""
+    return InferenceLog.objects.create(
+        user=user,
+        patient=patient,
+        doctor_name=doctor_name[:100],
+        patient_name=patient_name[:100],
+        input_data=input_data,
+        output_data=output_data,
+        kind=InferenceLog.Kind.BATCH if "items" in hashed else InferenceLog.Kind.SINGLE,
+        item_count=item_count,
+        input_hash=input_hash(hashed),
+        model_name=model_name[:100],
+        model_version=model_version[:100],
+        latency_ms=latency_ms,
+        outcome=outcome,
+        http_status=http_status,
+        error_message=error_message,
+    )
+
+
 def inference_log_record_refused(
     *, user: User, input_data: dict[str, Any], code: str, status: int, message: str
 ) -> InferenceLog:
     """The log row of a predict call refused before it reached the inference server."""
-    return InferenceLog.objects.create(
+    items = input_data.get("items")
+    return _log(
         user=user,
         input_data=input_data,
         output_data={"ok": False, "error": message[:2000]},
-        kind=InferenceLog.Kind.BATCH if "items" in input_data else InferenceLog.Kind.SINGLE,
-        item_count=len(input_data["items"]) if isinstance(input_data.get("items"), list) else 1,
-        input_hash=input_hash(input_data),
-        latency_ms=0.0,
+        item_count=len(items) if isinstance(items, list) else 1,
+        hashed=input_data,
         outcome=code,
         http_status=status,
         error_message=message[:2000],
     )
 
 
-def sequence_predict(*, user: User, request: PredictRequest) -> tuple[dict[str, Any], InferenceLog]:
-    """Calls the inference server and writes exactly one InferenceLog, also on failure.
+def _linked_patient(
+    *, user: User, patient_id: int | None, action: str, object_type: str, payload: dict[str, Any]
+) -> Patient | None:
+    """The patient a predict call names, through the audited access path; a refusal is a 404
+    that still gets its log row (without the patient)."""
+    if patient_id is None:
+        return None
+    try:
+        return patient_for_request(
+            user=user,
+            patient_id=patient_id,
+            action=action,
+            object_type=object_type,
+            audit_success=False,
+        )
+    except Http404:
+        inference_log_record_refused(
+            user=user,
+            input_data=payload,
+            code="patient_not_found",
+            status=404,
+            message="patient_id: not found",
+        )
+        raise
 
-    A linked patient is reached through the audited access path first; an inaccessible one is a
-    404 (logged without the patient) before anything is sent.
-    """
-    patient: Patient | None = None
-    if request.patient_id is not None:
-        try:
-            patient = patient_for_request(
-                user=user,
-                patient_id=request.patient_id,
-                action="sequence.predict",
-                object_type="inference_log",
-                audit_success=False,
-            )
-        except Http404:
-            inference_log_record_refused(
-                user=user,
-                input_data=request.payload,
-                code="patient_not_found",
-                status=404,
-                message="patient_id: not found",
-            )
-            raise
+
+def sequence_predict(*, user: User, request: PredictRequest) -> tuple[dict[str, Any], InferenceLog]:
+    """Calls the inference server and writes exactly one InferenceLog, also on failure."""
+    patient = _linked_patient(
+        user=user,
+        patient_id=request.patient_id,
+        action="sequence.predict",
+        object_type="inference_log",
+        payload=request.payload,
+    )
     started = time.perf_counter()
     body: dict[str, Any] | None = None
     error: InferenceError | None = None
@@ -103,24 +159,20 @@ def sequence_predict(*, user: User, request: PredictRequest) -> tuple[dict[str, 
         body = get_client().predict(request.payload, batch=request.is_batch)
     except InferenceError as exc:
         error = exc
-    latency_ms = (time.perf_counter() - started) * 1000
     model_name, model_version = _model_fields(body)
-    log = InferenceLog.objects.create(
+    log = _log(
         user=user,
         patient=patient,
-        doctor_name=request.doctor_name[:100],
-        patient_name=request.patient_name[:100],
+        doctor_name=request.doctor_name,
+        patient_name=request.patient_name,
         input_data=request.payload,
         output_data=body if body is not None else {"ok": False, "error": error and error.message},
-        kind=InferenceLog.Kind.BATCH if request.is_batch else InferenceLog.Kind.SINGLE,
         item_count=request.item_count,
-        input_hash=input_hash(request.payload),
+        hashed=request.payload,
         model_name=model_name,
         model_version=model_version,
-        latency_ms=latency_ms,
-        outcome="ok" if error is None else error.code,
-        http_status=200 if error is None else error.status_code,
-        error_message="" if error is None else error.message[:2000],
+        latency_ms=(time.perf_counter() - started) * 1000,
+        **_outcome(error),
     )
     if patient is not None:
         access_event_record(
@@ -148,24 +200,21 @@ def record_batch_run(
 ) -> InferenceLog:
     """The one InferenceLog of a batch analysis attempt; its sequences stay in the analysis."""
     inputs = analysis.inputs
-    return InferenceLog.objects.create(
+    return _log(
         user=analysis.requested_by,
         patient=analysis.patient,
-        doctor_name=str(inputs.get("doctor_name", ""))[:100],
-        patient_name=str(inputs.get("patient_name", ""))[:100],
+        doctor_name=str(inputs.get("doctor_name", "")),
+        patient_name=str(inputs.get("patient_name", "")),
         input_data={"analysis_id": analysis.pk, "items": item_count, **inputs.get("options", {})},
         output_data={"ok": error is None, "analysis_id": analysis.pk}
         if error is None
         else {"ok": False, "error": error.message},
-        kind=InferenceLog.Kind.BATCH,
         item_count=item_count,
-        input_hash=input_hash(inputs),
-        model_name=model_name[:100],
-        model_version=model_version[:100],
+        hashed=inputs,
+        model_name=model_name,
+        model_version=model_version,
         latency_ms=latency_ms,
-        outcome="ok" if error is None else error.code,
-        http_status=200 if error is None else error.status_code,
-        error_message="" if error is None else error.message[:2000],
+        **_outcome(error),
     )
 
 
@@ -178,16 +227,12 @@ def sequence_batch_submit(
     patient_name: str,
 ) -> Analysis:
     """A batch too large to answer in one request becomes a ``sequence_batch`` analysis."""
-    patient = (
-        patient_for_request(
-            user=user,
-            patient_id=patient_id,
-            action="analysis.create",
-            object_type="analysis",
-            audit_success=False,
-        )
-        if patient_id is not None
-        else None
+    patient = _linked_patient(
+        user=user,
+        patient_id=patient_id,
+        action="analysis.create",
+        object_type="analysis",
+        payload=payload,
     )
     options = {k: v for k, v in payload.items() if k != "items"}
     inputs = {
