@@ -204,3 +204,34 @@ def test_structure_path_only_serves_staged_entries(engine: SequenceEngine) -> No
     assert engine.structure_path("1ABC") is None
     path = engine.structure_path("3lzg")
     assert path is not None and "ATOM" in path.read_text()
+
+
+def test_task3_calibration_keeps_the_vote_winner_on_top() -> None:
+    """A calibrator that doubts the winner must not hand the answer to the runner-up."""
+    from inference.engines.sequence.classifier import Linear, task3_calibrate, task3_domains
+
+    domains = task3_domains(["HA_H3N2", "VF:TTSS", "Non-pathogen protein"], "Non-pathogen protein")
+    assert domains.tolist() == [0, 1, 2]
+    # A constant calibrator: P(winner correct) = sigmoid(-2.2) ~ 0.10, whatever the features.
+    doubtful = Linear(np.zeros((1, 9), np.float32), np.array([-2.2]))
+    out, conf = task3_calibrate(np.array([0.5, 0.4, 0.1]), 0.3, 5.0, doubtful, domains)
+    assert conf == pytest.approx(0.0998, abs=1e-3)
+    assert int(np.argmax(out)) == 0 and out[0] == conf
+    assert (out[1:] < conf).all() and out.sum() < 1.0
+    # A confident calibrator spreads the rest in proportion to the votes (sums to 1).
+    sure = Linear(np.zeros((1, 9), np.float32), np.array([2.2]))
+    out, conf = task3_calibrate(np.array([0.5, 0.4, 0.1]), 0.3, 5.0, sure, domains)
+    assert out.sum() == pytest.approx(1.0)
+    assert out[1] / out[2] == pytest.approx(4.0)
+
+
+def test_best_by_origin_separates_pathogen_and_commensal_neighbours() -> None:
+    from inference.engines.sequence.classifier import best_by_origin
+
+    ref_task1 = np.array([1, 0, 0, -1])
+    got = best_by_origin(ref_task1, np.array([1, 0, 3, 2]), np.array([0.9, 0.4, 0.95, 0.2]),
+                         np.array([45.0, 6.0, 50.0, 3.0]))  # fmt: skip
+    assert got.tolist() == pytest.approx([0.4, 0.9, 0.2, 1.0])
+    assert best_by_origin(ref_task1, np.array([3]), np.array([0.5]), np.array([9.0])).tolist() == [
+        0.0, 0.0, 0.0, 0.0,
+    ]  # fmt: skip

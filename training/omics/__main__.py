@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from training.omics import rosmap, tcga_paad
-from training.omics.artifacts import rerender_reports, write_version
+from training.omics.artifacts import load_rosmap_results, rerender_reports, write_version
 from training.omics.data import REPO_ROOT, load_paad, load_rosmap
 
 log = logging.getLogger("training.omics")
@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--no-current", action="store_true")
     parser.add_argument("--render-only", action="store_true")
+    parser.add_argument("--paad-only", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     if args.render_only:
@@ -42,17 +43,21 @@ def main(argv: list[str] | None = None) -> int:
         seeds = seeds[:1]
     rounds = 200 if args.quick else 2000
     started = time.monotonic()
-    log.info("ROSMAP: seeds %s", seeds)
-    rosmap_data = load_rosmap()
-    if args.quick:
-        rosmap_data = rosmap.quick_subset(rosmap_data)
-    rosmap_artifact, rosmap_eval = rosmap.run(
-        rosmap_data,
-        seeds,
-        c_grid=rosmap.QUICK_C_GRID if args.quick else rosmap.C_GRID,
-        bootstrap_rounds=rounds,
-    )
-    log.info("ROSMAP done in %.0f s: %s", time.monotonic() - started, rosmap_eval["summary"])
+    if args.paad_only:
+        rosmap_artifact, rosmap_eval = load_rosmap_results(args.out / args.version)
+        log.info("ROSMAP: kept from %s", args.out / args.version)
+    else:
+        log.info("ROSMAP: seeds %s", seeds)
+        rosmap_data = load_rosmap()
+        if args.quick:
+            rosmap_data = rosmap.quick_subset(rosmap_data)
+        rosmap_artifact, rosmap_eval = rosmap.run(
+            rosmap_data,
+            seeds,
+            c_grid=rosmap.QUICK_C_GRID if args.quick else rosmap.C_GRID,
+            bootstrap_rounds=rounds,
+        )
+        log.info("ROSMAP done in %.0f s: %s", time.monotonic() - started, rosmap_eval["summary"])
 
     log.info("TCGA-PAAD: seeds %s", seeds)
     grid = tcga_paad.QUICK_GRID if args.quick else tcga_paad.Grid()
@@ -77,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         paad_artifact=paad_artifact,
         paad_eval=paad_eval,
         quick=args.quick,
+        paad_only=args.paad_only,
         seconds=time.monotonic() - started,
         set_current=not args.no_current,
     )

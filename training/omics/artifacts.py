@@ -60,6 +60,7 @@ def write_version(
     quick: bool,
     seconds: float,
     set_current: bool = True,
+    paad_only: bool = False,
 ) -> Path:
     """Write the version folder (replacing an older one of the same name) and CURRENT."""
     out = Path(out)
@@ -72,7 +73,9 @@ def write_version(
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "training_seconds": round(seconds, 1),
         "quick_smoke_run": quick,
-        "command": "python -m training.omics" + (" --quick" if quick else ""),
+        "command": "python -m training.omics"
+        + (" --quick" if quick else "")
+        + (" --paad-only" if paad_only else ""),
     }
     _dump(staging / "rosmap" / "model.json", rosmap_artifact)
     _dump(staging / "tcga_paad" / "model.json", paad_artifact)
@@ -92,6 +95,16 @@ def write_version(
         tmp.write_text(version + "\n", encoding="utf-8")
         os.replace(tmp, out / "CURRENT")
     return final
+
+
+def load_rosmap_results(folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The ROSMAP artifact and evaluation of an existing version folder (for ``--paad-only``)."""
+    folder = Path(folder)
+    if not (folder / "evaluation.json").is_file():
+        raise FileNotFoundError(f"{folder}: no version to keep the ROSMAP model from")
+    stored = json.loads((folder / "evaluation.json").read_text(encoding="utf-8"))
+    artifact = json.loads((folder / "rosmap" / "model.json").read_text(encoding="utf-8"))
+    return artifact, stored["rosmap"]
 
 
 def rerender_reports(folder: Path) -> None:

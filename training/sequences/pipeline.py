@@ -26,9 +26,11 @@ from sklearn.linear_model import LogisticRegression
 from inference.engines.sequence.artifacts import Bundle, Reference, save_bundle
 from inference.engines.sequence.classifier import (
     Linear,
+    best_by_origin,
     task1_features,
     task2_features,
     task2_proba,
+    task3_domains,
     task3_features,
     task3_mixture,
     vote,
@@ -46,6 +48,8 @@ N_VOTE = 10
 N_CANDIDATES = 16
 N_REDUCED = 8
 N_FOLDS = 3
+# Calibration proteins come from strata with at least this many training identity groups.
+MIN_STRATUM_GROUPS = 3
 HARMONISE_SCORE = 0.85
 LOW_EVIDENCE = 10.0  # -log10 E-value below which a label is at most "low" confidence
 LOW_PROBABILITY = 0.5
@@ -333,7 +337,21 @@ def train(config: TrainConfig, report: ProgressFn = _noop) -> dict[str, Any]:
     predictor = Predictor(Bundle(manifest, models, references))
 
     progress(0.50, "out-of-group reference search for the calibration sample")
-    train_labelled = train_idx[(y1[train_idx] >= 0) | (y2[train_idx] >= 0) | (y3[train_idx] >= 0)]
+    # Like a test protein, a calibration protein must have no near-copy outside its own group
+    # (split_by_group drops such test proteins); otherwise the sample is easier than the test.
+    cross_group = group[left] != group[right]
+    has_outside_copy = np.zeros(n, dtype=bool)
+    has_outside_copy[left[cross_group & sp_.train[right]]] = True
+    has_outside_copy[right[cross_group & sp_.train[left]]] = True
+    # And, like a test protein, it must come from a stratum with at least two other training
+    # groups left once its own is set aside (the split draws no test group from smaller strata).
+    train_groups_per_stratum = Counter(strata[g] for g in np.unique(group[train_idx]).tolist())
+    rich_stratum = np.array(
+        [train_groups_per_stratum[strata[g]] >= MIN_STRATUM_GROUPS for g in group.tolist()]
+    )
+    labelled = (y1 >= 0) | (y2 >= 0) | (y3 >= 0)
+    pool = labelled & ~has_outside_copy & rich_stratum
+    train_labelled = train_idx[pool[train_idx]]
     n_cal = min(config.n_calibration, train_labelled.size)
     cal_idx = np.sort(rng.choice(train_labelled, size=n_cal, replace=False))
     cal_hits = _search_many(predictor, [seqs[i] for i in cal_idx], group[cal_idx], ref_groups)
@@ -370,7 +388,10 @@ def train(config: TrainConfig, report: ProgressFn = _noop) -> dict[str, Any]:
     ev_cal = np.array([h[4].max() if h[4].size else 0.0 for h in cal_hits])
 
     m1 = y1[cal_idx] >= 0
-    f1 = task1_features(oof1[cal_idx, 1], v1p, v1t, ev_cal)
+    origin_cal = np.stack(
+        [best_by_origin(predictor.ref_task1, h[0], h[2], h[4]) for h in cal_hits]
+    ).reshape(-1, 4)
+    f1 = task1_features(oof1[cal_idx, 1], v1p, v1t, ev_cal, origin_cal)
     m2 = y2[cal_idx] >= 0
     f2 = task2_features(oof2[cal_idx], v2, v2t, ev_cal)
     progress(0.68, "cross-validating the stackers with and without alignment evidence")
@@ -385,7 +406,13 @@ def train(config: TrainConfig, report: ProgressFn = _noop) -> dict[str, Any]:
     )
     top3 = mixed3.max(axis=1)
     correct3 = (np.argmax(mixed3, axis=1) == y3_cal).astype(int)
-    f3 = task3_features(np.clip(top3[has3], 1e-4, 1.0), v3t[has3], ev_cal[has3])
+    domains3 = task3_domains(task3_labels, NON_PATHOGEN)
+    f3 = task3_features(
+        np.clip(top3[has3], 1e-4, 1.0),
+        v3t[has3],
+        ev_cal[has3],
+        domains3[np.argmax(mixed3[has3], axis=1)],
+    )
     cal3 = _fit_logistic(f3, correct3[has3], 2)
 
     progress(0.72, "unknown threshold from shuffled proteins")
@@ -425,6 +452,8 @@ def train(config: TrainConfig, report: ProgressFn = _noop) -> dict[str, Any]:
         "n_test_dropped_near_copies": sp_.dropped_near_copies,
         "n_references": len(references),
         "n_calibration": int(n_cal),
+        "n_calibration_pool_dropped_near_copies": int(has_outside_copy[train_idx].sum()),
+        "n_calibration_pool_dropped_small_strata": int((~rich_stratum[train_idx]).sum()),
         "flu_labels_harmonised": relabelled,
         "alpha_task1": alpha1,
         "alpha_task2": alpha2,
@@ -485,6 +514,13 @@ def _metrics(
             if len(set(t1[mask].tolist())) == 2:
                 by_source[src] = round(float(evaluate.roc_auc_score(t1[mask], p1[mask])), 4)
         out["task1"]["roc_auc_positive_source_vs_all_negatives"] = by_source
+        pos = m1 & (t1 == 1)
+        by_neg_source: dict[str, Any] = {}
+        for src in sorted(set(sources[neg].tolist())):
+            mask = ((sources == src) & neg) | pos
+            if len(set(t1[mask].tolist())) == 2:
+                by_neg_source[src] = round(float(evaluate.roc_auc_score(t1[mask], p1[mask])), 4)
+        out["task1"]["roc_auc_negative_source_vs_all_positives"] = by_neg_source
     p2 = np.stack([r.task2 for r in results])
     t2 = y2[test_idx]
     m2 = t2 >= 0

@@ -166,6 +166,35 @@ def test_quick_training_run_writes_a_version_the_engine_serves(tmp_path: Path) -
     assert result["model_version"] == "t1"
     assert abs(sum(result["probabilities"].values()) - 1) < 1e-9
 
+    # --paad-only retrains TCGA-PAAD and keeps the version's ROSMAP model and numbers as they were.
+    rosmap_before = (folder / "rosmap" / "model.json").read_text()
+    rosmap_eval_before = json.loads((folder / "evaluation.json").read_text())["rosmap"]
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "training.omics",
+            "--quick",
+            "--paad-only",
+            "--out",
+            str(tmp_path),
+            "--version",
+            "t1",
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (folder / "rosmap" / "model.json").read_text() == rosmap_before
+    stored = json.loads((folder / "evaluation.json").read_text())
+    assert stored["rosmap"] == rosmap_eval_before
+    assert stored["command"].endswith("--quick --paad-only")
+    assert (folder / "tcga_paad" / "model.json").is_file()
+
 
 def _committed_version() -> Path:
     root = REPO_ROOT / "models" / "omics"

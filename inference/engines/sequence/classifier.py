@@ -96,14 +96,38 @@ def evidence_feature(evidence: np.ndarray) -> np.ndarray:
     return np.clip(np.asarray(evidence, dtype=np.float64) / EVIDENCE_SCALE, 0.0, 1.0)
 
 
+def best_by_origin(
+    ref_task1: np.ndarray, hit_refs: np.ndarray, hit_norm: np.ndarray, evidence: np.ndarray
+) -> np.ndarray:
+    """Best normalised score and best E-value evidence (0..1) among the hits of pathogen-origin
+    references and among the hits of non-pathogen ones: (pos score, neg score, pos ev, neg ev).
+
+    The vote sees only the winners' labels; a factor whose nearest commensal homolog barely
+    outscores its nearest pathogen homolog is told apart from one with no pathogen homolog at all.
+    """
+    out = np.zeros(4, dtype=np.float64)
+    labels = ref_task1[hit_refs]
+    e = evidence_feature(evidence)
+    for j, origin in enumerate((1, 0)):
+        mask = labels == origin
+        if mask.any():
+            out[j] = float(hit_norm[mask].max())
+            out[2 + j] = float(e[mask].max())
+    return out
+
+
 def task1_features(
-    p_lr: np.ndarray, votes_pos: np.ndarray, top: np.ndarray, evidence: np.ndarray
+    p_lr: np.ndarray,
+    votes_pos: np.ndarray,
+    top: np.ndarray,
+    evidence: np.ndarray,
+    by_origin: np.ndarray,
 ) -> np.ndarray:
     """Stacker input for task1: composition logit, signed vote times hit strength (normalised
-    score and E-value evidence), and the two strengths."""
+    score and E-value evidence), the two strengths, and ``best_by_origin`` (n x 4)."""
     e = evidence_feature(evidence)
     signed = 2.0 * votes_pos - 1.0
-    return np.column_stack([logit(p_lr), signed * top, top, signed * e, e])
+    return np.column_stack([logit(p_lr), signed * top, top, signed * e, e, by_origin])
 
 
 def task2_features(
@@ -129,11 +153,28 @@ def task2_proba(features: np.ndarray, model: Linear) -> np.ndarray:
     return softmax(z)
 
 
-def task3_features(p_top: np.ndarray, top: np.ndarray, evidence: np.ndarray) -> np.ndarray:
-    """Calibrator input for task3: winning share, hit strengths and their products."""
+def task3_domains(labels: list[str], non_pathogen: str) -> np.ndarray:
+    """Domain of every task3 label: 0 viral (and others), 1 bacterial virulence factor (``VF:``),
+    2 the non-pathogen label. The calibrator learns one offset and slope per domain, because a
+    winning share of 0.6 means much more for an influenza lineage than for a VFDB system."""
+    return np.array(
+        [2 if lab == non_pathogen else 1 if lab.startswith("VF:") else 0 for lab in labels],
+        dtype=np.int64,
+    )
+
+
+def task3_features(
+    p_top: np.ndarray, top: np.ndarray, evidence: np.ndarray, domain: np.ndarray
+) -> np.ndarray:
+    """Calibrator input for task3: winning share, hit strengths, their products, and the winning
+    label's domain (one-hot, viral as baseline) with its interaction with the share."""
     share = logit(p_top)
     e = evidence_feature(evidence)
-    return np.column_stack([share, top, share * top, e, share * e])
+    vf = (domain == 1).astype(np.float64)
+    npath = (domain == 2).astype(np.float64)
+    return np.column_stack(
+        [share, top, share * top, e, share * e, vf, npath, share * vf, share * npath]
+    )
 
 
 def task3_mixture(votes: np.ndarray, p_pathogen: float, non_pathogen: int) -> np.ndarray:
@@ -146,19 +187,28 @@ def task3_mixture(votes: np.ndarray, p_pathogen: float, non_pathogen: int) -> np
 
 
 def task3_calibrate(
-    dist: np.ndarray, top: float, evidence: float, calibrator: Linear
+    dist: np.ndarray, top: float, evidence: float, calibrator: Linear, domains: np.ndarray
 ) -> tuple[np.ndarray, float]:
-    """Rescale a vote distribution so its top-1 share becomes a calibrated probability."""
+    """Rescale a vote distribution so its top-1 share becomes a calibrated probability.
+
+    The other labels share the remaining mass in proportion to their votes, each capped at the
+    top label's probability: the calibrator speaks for the vote's winner only, so a runner-up never
+    overtakes it. When the cap binds the probabilities sum to less than 1, and the shortfall is
+    the chance that the answer is none of the listed labels.
+    """
     if dist.sum() <= 0:
         return dist, 0.0
     best = int(np.argmax(dist))
     raw = float(dist[best])
-    feats = task3_features(np.array([raw]), np.array([top]), np.array([evidence]))
+    feats = task3_features(
+        np.array([raw]), np.array([top]), np.array([evidence]), domains[best : best + 1]
+    )
     conf = float(calibrator.proba(feats)[0, 1])
     out = dist.copy()
     rest = 1.0 - raw
     out[best] = conf
     if rest > 0:
         mask = np.arange(dist.size) != best
-        out[mask] = dist[mask] * (1.0 - conf) / rest
+        # Strictly below the winner, so an exact tie cannot hand argmax to a runner-up.
+        out[mask] = np.minimum(dist[mask] * (1.0 - conf) / rest, np.nextafter(conf, 0.0))
     return out, conf

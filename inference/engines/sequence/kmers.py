@@ -2,8 +2,10 @@
 
 Only the 20 standard residues are encoded; anything else (X, B, Z, U, O, *) breaks the k-mers
 that span it.
-The composition vector is 1-, 2- and 3-mer frequencies, each block scaled to unit L2 norm, so the
-three blocks weigh alike whatever the protein length.
+The composition vector is 1-, 2- and 3-mer frequencies of the whole protein, then the residues of
+its ends (N-terminal 30: single residues and Murphy-10 reduced pairs, where signal peptides and
+type III secretion signals sit; C-terminal 30: single residues) and a one-hot log-length bin. Every
+block is scaled to unit L2 norm, so the blocks weigh alike whatever the protein length.
 """
 
 from __future__ import annotations
@@ -14,12 +16,23 @@ import scipy.sparse as sp
 AMINO_ACIDS = "ACDEFGHIKLMNPQRSTVWY"
 ALPHABET_SIZE = len(AMINO_ACIDS)
 FEATURE_BLOCKS = (1, 2, 3)
-N_FEATURES = sum(ALPHABET_SIZE**k for k in FEATURE_BLOCKS)
+TERMINUS = 30  # residues at each end with their own composition blocks
+# Murphy et al.'s 10-letter reduced alphabet (LVIM, C, A, G, ST, P, FYW, EDNQ, KR, H).
+REDUCED_GROUPS = ("LVIM", "C", "A", "G", "ST", "P", "FYW", "EDNQ", "KR", "H")
+LENGTH_BINS = np.array([50, 100, 150, 200, 300, 400, 600, 800, 1200, 2000, 4000])
+END_FEATURES = ALPHABET_SIZE + len(REDUCED_GROUPS) ** 2 + ALPHABET_SIZE + LENGTH_BINS.size + 1
+N_FEATURES = sum(ALPHABET_SIZE**k for k in FEATURE_BLOCKS) + END_FEATURES
 
 _LOOKUP = np.full(256, -1, dtype=np.int16)
 for _i, _a in enumerate(AMINO_ACIDS):
     _LOOKUP[ord(_a)] = _i
     _LOOKUP[ord(_a.lower())] = _i
+
+
+REDUCE = np.full(ALPHABET_SIZE + 1, -1, dtype=np.int16)  # index -1 (non-standard) stays -1
+for _group_id, _group in enumerate(REDUCED_GROUPS):
+    for _aa in _group:
+        REDUCE[AMINO_ACIDS.index(_aa)] = _group_id
 
 
 def encode(sequence: str) -> np.ndarray:
@@ -45,18 +58,25 @@ def kmer_ids(codes: np.ndarray, k: int, alphabet_size: int = ALPHABET_SIZE) -> n
 def composition_row(sequence: str) -> tuple[np.ndarray, np.ndarray]:
     """Column indices and values of one protein's composition vector (sparse)."""
     codes = encode(sequence)
+    n_reduced = len(REDUCED_GROUPS)
+    blocks = [(kmer_ids(codes, k), ALPHABET_SIZE**k) for k in FEATURE_BLOCKS]
+    blocks += [
+        (kmer_ids(codes[:TERMINUS], 1), ALPHABET_SIZE),
+        (kmer_ids(REDUCE[codes[:TERMINUS]], 2, n_reduced), n_reduced**2),
+        (kmer_ids(codes[-TERMINUS:], 1), ALPHABET_SIZE),
+        (np.searchsorted(LENGTH_BINS, [len(sequence)]), LENGTH_BINS.size + 1),
+    ]
     cols: list[np.ndarray] = []
     vals: list[np.ndarray] = []
     offset = 0
-    for k in FEATURE_BLOCKS:
-        ids = kmer_ids(codes, k)
+    for ids, width in blocks:
         if ids.size:
             uniq, counts = np.unique(ids, return_counts=True)
             weights = counts.astype(np.float32)
             weights /= float(np.sqrt(np.sum(weights * weights)))
             cols.append(uniq + offset)
             vals.append(weights)
-        offset += ALPHABET_SIZE**k
+        offset += width
     if not cols:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
     return np.concatenate(cols), np.concatenate(vals)

@@ -17,10 +17,12 @@ import scipy.sparse as sp
 
 from inference.engines.sequence.artifacts import Bundle
 from inference.engines.sequence.classifier import (
+    best_by_origin,
     task1_features,
     task2_features,
     task2_proba,
     task3_calibrate,
+    task3_domains,
     task3_mixture,
     vote,
 )
@@ -62,6 +64,7 @@ class Predictor:
         self.non_pathogen3 = (
             self.task3_labels.index(NON_PATHOGEN) if NON_PATHOGEN in self.task3_labels else -1
         )
+        self.task3_domains = task3_domains(self.task3_labels, NON_PATHOGEN)
         refs = bundle.references
         self.ref_task1 = np.array([r.task1 for r in refs], dtype=np.int64)
         self.ref_task2 = np.array([r.task2 for r in refs], dtype=np.int64)
@@ -128,12 +131,19 @@ class Predictor:
         v3 = vote(self.ref_task3, len(self.task3_labels), refs, norm, self.tau, boost, strength)
         ev = float(evidence.max()) if evidence.size else 0.0
         e1 = np.array([ev])
-        f1 = task1_features(np.array([p1_lr]), np.array([v1.dist[1]]), np.array([v1.top_score]), e1)
+        origin = best_by_origin(self.ref_task1, refs, norm, evidence)[None, :]
+        f1 = task1_features(
+            np.array([p1_lr]), np.array([v1.dist[1]]), np.array([v1.top_score]), e1, origin
+        )
         p1 = float(self.models["stack1"].proba(f1)[0, 1])
         f2 = task2_features(p2_lr[None, :], v2.dist[None, :], np.array([v2.top_score]), e1)
         p2 = task2_proba(f2, self.models["stack2"])[0]
         p3, conf3 = task3_calibrate(
-            task3_mixture(v3.dist, p1, self.non_pathogen3), v3.top_score, ev, self.models["cal3"]
+            task3_mixture(v3.dist, p1, self.non_pathogen3),
+            v3.top_score,
+            ev,
+            self.models["cal3"],
+            self.task3_domains,
         )
         top = float(strength.max()) if strength.size else 0.0
         if ev < self.unknown_score:

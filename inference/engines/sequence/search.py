@@ -14,7 +14,13 @@ import numpy as np
 import parasail  # type: ignore[import-untyped]  # no type information shipped
 import scipy.sparse as sp
 
-from inference.engines.sequence.kmers import ALPHABET_SIZE, encode, kmer_ids
+from inference.engines.sequence.kmers import (
+    ALPHABET_SIZE,
+    REDUCE,
+    REDUCED_GROUPS,
+    encode,
+    kmer_ids,
+)
 
 MATRIX = parasail.blosum62
 # parasail charges ``open`` for a gap's first residue and ``extend`` for each further one;
@@ -27,7 +33,7 @@ KA_LAMBDA = 0.267
 KA_K = 0.041
 # Sensitive seed channel: 6-mers over Murphy et al.'s 10-letter reduced alphabet
 # (LVIM, C, A, G, ST, P, FYW, EDNQ, KR, H); distant homologs share many more of these.
-MURPHY10 = ("LVIM", "C", "A", "G", "ST", "P", "FYW", "EDNQ", "KR", "H")
+MURPHY10 = REDUCED_GROUPS
 REDUCED_K = 6
 
 _BLOSUM_DIAG = np.zeros(256, dtype=np.int32)
@@ -66,17 +72,11 @@ def self_score(sequence: str) -> int:
     return max(int(_BLOSUM_DIAG[raw].sum()), 1)
 
 
-_REDUCE = np.full(ALPHABET_SIZE + 1, -1, dtype=np.int16)  # index -1 (non-standard) stays -1
-for _group_id, _group in enumerate(MURPHY10):
-    for _aa in _group:
-        _REDUCE["ACDEFGHIKLMNPQRSTVWY".index(_aa)] = _group_id
-
-
 def distinct_kmers(sequence: str, k: int, reduced: bool = False) -> np.ndarray:
     """Sorted distinct k-mer ids of a protein (over the 20 residues, or the reduced alphabet)."""
     codes = encode(sequence)
     if reduced:
-        codes = _REDUCE[codes]
+        codes = REDUCE[codes]
         return np.unique(kmer_ids(codes, k, len(MURPHY10)))
     return np.unique(kmer_ids(codes, k))
 
