@@ -2,8 +2,9 @@
 
 Every event goes to the group ``settings.CDSS_JOBS_EVENT_GROUP``; each socket checks, per event,
 through the same selector as the REST API, that its user may see the analysis's patient now (a
-clinician removed from a care team stops receiving at once). Events carry ids and status, never
-names. A socket whose token expires is closed at its next event.
+clinician removed from a care team stops receiving at once), and records each delivery in the
+audit trail. Events carry ids and status, never names. A socket whose token expires is closed at
+its next event.
 """
 
 from __future__ import annotations
@@ -33,11 +34,24 @@ def _fresh_user(user_id: int) -> User | None:
     return User.objects.filter(pk=user_id, is_active=True).first()
 
 
-def _may_see(user_id: int, event: dict[str, Any]) -> bool:
+def _deliverable(user_id: int, event: dict[str, Any]) -> bool:
+    """Whether the user may see this event now; a delivery is recorded in the audit trail like
+    any other read (``analysis.event``, with the patient). Events the socket drops are not: every
+    socket sees every event, and those are nobody's reads."""
     user = _fresh_user(user_id)
-    return user is not None and analysis_event_visible_to(
+    if user is None or not analysis_event_visible_to(
         user=user, patient_id=event.get("patient_id"), requested_by_id=event.get("requested_by_id")
+    ):
+        return False
+    access_event_record(
+        user=user,
+        action="analysis.event",
+        outcome=Outcome.OK,
+        patient_id=event.get("patient_id"),
+        object_type="analysis",
+        object_id=str(event.get("analysis_id", "")),
     )
+    return True
 
 
 def _record_subscribe(user: User) -> None:
@@ -84,5 +98,5 @@ class AnalysisStatusConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         event = message["event"]
-        if await database_sync_to_async(_may_see)(self.user_id, event):
+        if await database_sync_to_async(_deliverable)(self.user_id, event):
             await self.send_json(event)

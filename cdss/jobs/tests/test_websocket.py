@@ -13,6 +13,7 @@ from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from rest_framework_simplejwt.tokens import AccessToken
 
+from cdss.audit.models import AccessEvent
 from cdss.jobs import consumers, services
 from cdss.jobs.tests.factories import AnalysisFactory
 from cdss.jobs.tests.ws import WebsocketCommunicator
@@ -93,8 +94,20 @@ def test_events_reach_only_clinicians_who_may_see_the_patient(
         assert seen_by_admin == {a_id, b_id}
         for sock in (sock_a, sock_b, sock_admin):
             await sock.disconnect()
+        ids.update(a=a_id, b=b_id)
 
+    ids: dict[str, int] = {}
     async_to_sync(scenario)()
+    # Every delivery is an audited read with its patient; dropped events are nobody's reads.
+    delivered = AccessEvent.objects.filter(action="analysis.event", outcome="ok")
+
+    def reads(user) -> list[tuple[int | None, str]]:
+        return sorted((e.patient_id, e.object_id) for e in delivered.filter(user=user))
+
+    assert reads(clinician_a) == [(patient_a.pk, str(ids["a"]))] * 2
+    assert (patient_a.pk, str(ids["a"])) not in reads(clinician_b)
+    assert (patient_b.pk, str(ids["b"])) in reads(clinician_b)
+    assert len(reads(admin_user)) == 4
 
 
 def test_patientless_events_reach_only_the_requester(delivery, clinician_a, clinician_b):
