@@ -118,28 +118,24 @@ def test_engine_clinical_encoder_agrees_with_training_encoding() -> None:
             assert (math.isnan(got) and math.isnan(expected[row, col])) or got == expected[row, col]
 
 
-@needs_data
-def test_quick_training_run_writes_a_version_the_engine_serves(tmp_path: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+def _train_quick(out: Path, *extra: str) -> None:
+    """``python -m training.omics --quick`` into ``out`` as version t1, as a separate process."""
     proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "training.omics",
-            "--quick",
-            "--out",
-            str(tmp_path),
-            "--version",
-            "t1",
-        ],
+        [sys.executable, "-m", "training.omics", "--quick", *extra,
+         "--out", str(out), "--version", "t1"],
         cwd=REPO_ROOT,
-        env=env,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
         capture_output=True,
         text=True,
         timeout=600,
         check=False,
-    )
+    )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+@needs_data
+def test_quick_training_run_writes_a_version_the_engine_serves(tmp_path: Path) -> None:
+    _train_quick(tmp_path)
     assert (tmp_path / "CURRENT").read_text().strip() == "t1"
     folder = tmp_path / "t1"
     for name in ("MODEL_CARD.md", "EVALUATION.md", "metrics.json", "evaluation.json"):
@@ -169,26 +165,7 @@ def test_quick_training_run_writes_a_version_the_engine_serves(tmp_path: Path) -
     # --paad-only retrains TCGA-PAAD and keeps the version's ROSMAP model and numbers as they were.
     rosmap_before = (folder / "rosmap" / "model.json").read_text()
     rosmap_eval_before = json.loads((folder / "evaluation.json").read_text())["rosmap"]
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "training.omics",
-            "--quick",
-            "--paad-only",
-            "--out",
-            str(tmp_path),
-            "--version",
-            "t1",
-        ],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    _train_quick(tmp_path, "--paad-only")
     assert (folder / "rosmap" / "model.json").read_text() == rosmap_before
     stored = json.loads((folder / "evaluation.json").read_text())
     assert stored["rosmap"] == rosmap_eval_before
