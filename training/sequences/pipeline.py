@@ -521,6 +521,9 @@ def _metrics(
             if len(set(t1[mask].tolist())) == 2:
                 by_neg_source[src] = round(float(evaluate.roc_auc_score(t1[mask], p1[mask])), 4)
         out["task1"]["roc_auc_negative_source_vs_all_positives"] = by_neg_source
+        out["task1"]["by_best_hit_evidence"] = _task1_by_evidence(
+            p1[m1], t1[m1], np.array([r.evidence for r in results])[m1], sources[m1]
+        )
     p2 = np.stack([r.task2 for r in results])
     t2 = y2[test_idx]
     m2 = t2 >= 0
@@ -574,6 +577,38 @@ def _metrics(
             float(np.mean(pred2[m2 & high] == t2[m2 & high])) if (m2 & high).any() else None
         )
     return out
+
+
+# Bands of the best hit's -log10 E-value: no homolog, a weak one, a clear one.
+EVIDENCE_BANDS = ((0.0, 3.0), (3.0, 10.0), (10.0, float("inf")))
+
+
+def _task1_by_evidence(
+    p: np.ndarray, y: np.ndarray, evidence: np.ndarray, sources: np.ndarray
+) -> list[dict[str, Any]]:
+    """task1 on the test split per band of alignment evidence: how much of the error comes from
+    proteins with no homolog among the references (where only composition speaks)."""
+    rows = []
+    for low, high in EVIDENCE_BANDS:
+        sel = (evidence >= low) & (evidence < high)
+        pos, neg = sel & (y == 1), sel & (y == 0)
+        rows.append(
+            {
+                "neg_log10_evalue": [low, None if np.isinf(high) else high],
+                "n": int(sel.sum()),
+                "pathogen": int(pos.sum()),
+                "not_pathogen": int(neg.sum()),
+                "missed_pathogen_at_0.5": int((pos & (p < 0.5)).sum()),
+                "false_pathogen_at_0.5": int((neg & (p >= 0.5)).sum()),
+                "roc_auc": (
+                    round(float(evaluate.roc_auc_score(y[sel], p[sel])), 4)
+                    if pos.any() and neg.any()
+                    else None
+                ),
+                "pathogen_by_source": dict(Counter(sources[pos].tolist()).most_common()),
+            }
+        )
+    return rows
 
 
 def default_version() -> str:
