@@ -17,7 +17,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m training.sequences", description=__doc__)
     parser.add_argument("--datasets-dir", type=Path, default=default_datasets_dir())
     parser.add_argument("--out-root", type=Path, default=Path("models/sequence"))
-    parser.add_argument("--version", default=default_version())
+    parser.add_argument("--version", default=None, help="default: the next free seq-<y>.<m>.<n>")
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--seed", type=int, default=13)
@@ -27,6 +27,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    version = args.version or default_version(args.out_root)
     np.seterr(over="ignore")
 
     def report(fraction: float, message: str) -> None:
@@ -35,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     config = TrainConfig(
         datasets_dir=args.datasets_dir,
         out_root=args.out_root,
-        version=args.version,
+        version=version,
         epochs=args.epochs,
         batch_size=args.batch_size,
         seed=args.seed,
@@ -43,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     metrics = train(config, report)
     summary = {
-        "version": args.version,
+        "version": version,
         "task1_roc_auc": metrics.get("task1", {}).get("roc_auc"),
         "task2_macro_f1": metrics.get("task2", {}).get("macro_f1"),
         "task3_top1_20plus": metrics.get("task3", {})

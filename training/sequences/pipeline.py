@@ -611,9 +611,18 @@ def _task1_by_evidence(
     return rows
 
 
-def default_version() -> str:
+def default_version(out_root: Path) -> str:
+    """``seq-<year>.<month>.<n>``, ``n`` one above this month's highest under ``out_root``, so a
+    run without ``--version`` never overwrites a version (``make train-sequences`` names the
+    shipped one to reproduce it)."""
     today = dt.date.today()
-    return f"seq-{today.year}.{today.month}.0"
+    prefix = f"seq-{today.year}.{today.month}."
+    used = [
+        int(p.name.removeprefix(prefix))
+        for p in (out_root.iterdir() if out_root.is_dir() else [])
+        if p.name.startswith(prefix) and p.name.removeprefix(prefix).isdigit()
+    ]
+    return f"{prefix}{max(used) + 1 if used else 0}"
 
 
 def write_json(path: Path, payload: dict[str, Any]) -> None:

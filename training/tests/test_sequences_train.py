@@ -11,7 +11,7 @@ import pytest
 
 from inference.engines.sequence import SequenceEngine
 from training.sequences import data
-from training.sequences.pipeline import TrainConfig, train
+from training.sequences.pipeline import TrainConfig, default_version, train
 from training.sequences.retrain import headline, not_worse
 
 DATASETS = data.default_datasets_dir()
@@ -118,3 +118,14 @@ def test_retrain_reports_failure_for_a_missing_folder(tmp_path: Path) -> None:
     assert proc.returncode == 1
     status = json.loads((tmp_path / "var" / "retrain_status.json").read_text())
     assert status["state"] == "failed" and "not found" in status["message"]
+
+
+def test_default_version_never_reuses_a_folder(tmp_path: Path) -> None:
+    import datetime as dt
+
+    today = dt.date.today()
+    prefix = f"seq-{today.year}.{today.month}."
+    assert default_version(tmp_path / "missing") == prefix + "0"
+    (tmp_path / (prefix + "1")).mkdir()
+    (tmp_path / (prefix + "x")).mkdir()
+    assert default_version(tmp_path) == prefix + "2"
