@@ -20,7 +20,25 @@ TERMINUS = 30  # residues at each end with their own composition blocks
 # Murphy et al.'s 10-letter reduced alphabet (LVIM, C, A, G, ST, P, FYW, EDNQ, KR, H).
 REDUCED_GROUPS = ("LVIM", "C", "A", "G", "ST", "P", "FYW", "EDNQ", "KR", "H")
 LENGTH_BINS = np.array([50, 100, 150, 200, 300, 400, 600, 800, 1200, 2000, 4000])
-END_FEATURES = ALPHABET_SIZE + len(REDUCED_GROUPS) ** 2 + ALPHABET_SIZE + LENGTH_BINS.size + 1
+# Kyte-Doolittle hydropathy (same order as AMINO_ACIDS) and the binned profile features over it:
+# the N-terminal h-region (signal peptides), transmembrane-like segments, net charge, cysteines.
+KYTE_DOOLITTLE = np.array(
+    [1.8, 2.5, -3.5, -3.5, 2.8, -0.4, -3.2, 4.5, -3.9, 3.8,
+     1.9, -3.5, -1.6, -3.5, -4.5, -0.8, -0.7, 4.2, -0.9, -1.3],
+)  # fmt: skip
+SIGNAL_BINS = np.array([0.0, 1.0, 1.5, 2.0, 2.5, 3.0])  # max 8-residue mean in the first 30
+TM_BINS = np.array([1, 2, 3, 5, 8])  # 19-residue windows with mean > 1.6, counted as segments
+CHARGE_BINS = np.array([-0.1, -0.05, -0.02, 0.0, 0.02, 0.05, 0.1])  # (K + R - D - E) / length
+CYS_BINS = np.array([0.001, 0.01, 0.02, 0.04, 0.08])  # cysteine fraction
+PROFILE_BINS = (SIGNAL_BINS, TM_BINS, CHARGE_BINS, CYS_BINS)
+END_FEATURES = (
+    ALPHABET_SIZE
+    + len(REDUCED_GROUPS) ** 2
+    + ALPHABET_SIZE
+    + LENGTH_BINS.size
+    + 1
+    + sum(b.size + 1 for b in PROFILE_BINS)
+)
 N_FEATURES = sum(ALPHABET_SIZE**k for k in FEATURE_BLOCKS) + END_FEATURES
 
 _LOOKUP = np.full(256, -1, dtype=np.int16)
@@ -55,6 +73,30 @@ def kmer_ids(codes: np.ndarray, k: int, alphabet_size: int = ALPHABET_SIZE) -> n
     return ids[valid]
 
 
+def _window_means(values: np.ndarray, width: int) -> np.ndarray:
+    if values.size < width:
+        return values.mean(keepdims=True) if values.size else np.zeros(1)
+    sums = np.cumsum(np.concatenate([[0.0], values]))
+    return (sums[width:] - sums[:-width]) / width
+
+
+def profile_bins(codes: np.ndarray) -> list[int]:
+    """Bin of each profile feature: N-terminal hydrophobic peak, TM-like segments, net charge,
+    cysteine fraction (non-standard residues count as hydropathy 0)."""
+    kd = np.where(codes >= 0, KYTE_DOOLITTLE[np.maximum(codes, 0)], 0.0)
+    signal = float(_window_means(kd[:30], 8).max())
+    above = _window_means(kd, 19) > 1.6
+    segments = int(np.sum(above[1:] & ~above[:-1]) + (1 if above.size and above[0] else 0))
+    n = max(codes.size, 1)
+    counts = np.bincount(codes[codes >= 0], minlength=ALPHABET_SIZE)
+    aa = {a: int(counts[i]) for i, a in enumerate(AMINO_ACIDS)}
+    charge = (aa["K"] + aa["R"] - aa["D"] - aa["E"]) / n
+    values = (signal, segments, charge, aa["C"] / n)
+    return [
+        int(np.searchsorted(b, v, side="right")) for b, v in zip(PROFILE_BINS, values, strict=True)
+    ]
+
+
 def composition_row(sequence: str) -> tuple[np.ndarray, np.ndarray]:
     """Column indices and values of one protein's composition vector (sparse)."""
     codes = encode(sequence)
@@ -65,6 +107,10 @@ def composition_row(sequence: str) -> tuple[np.ndarray, np.ndarray]:
         (kmer_ids(REDUCE[codes[:TERMINUS]], 2, n_reduced), n_reduced**2),
         (kmer_ids(codes[-TERMINUS:], 1), ALPHABET_SIZE),
         (np.searchsorted(LENGTH_BINS, [len(sequence)]), LENGTH_BINS.size + 1),
+    ]
+    blocks += [
+        (np.array([b]), bins.size + 1)
+        for b, bins in zip(profile_bins(codes), PROFILE_BINS, strict=True)
     ]
     cols: list[np.ndarray] = []
     vals: list[np.ndarray] = []
