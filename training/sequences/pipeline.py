@@ -506,21 +506,14 @@ def _metrics(
     m1 = t1 >= 0
     if m1.any():
         out["task1"] = evaluate.binary_metrics(p1[m1], t1[m1])
-        by_source: dict[str, Any] = {}
         sources = np.array([records[i].source for i in test_idx])
-        neg = m1 & (t1 == 0)
-        for src in sorted(set(sources[m1 & (t1 == 1)].tolist())):
-            mask = (sources == src) | neg
-            if len(set(t1[mask].tolist())) == 2:
-                by_source[src] = round(float(evaluate.roc_auc_score(t1[mask], p1[mask])), 4)
-        out["task1"]["roc_auc_positive_source_vs_all_negatives"] = by_source
-        pos = m1 & (t1 == 1)
-        by_neg_source: dict[str, Any] = {}
-        for src in sorted(set(sources[neg].tolist())):
-            mask = ((sources == src) & neg) | pos
-            if len(set(t1[mask].tolist())) == 2:
-                by_neg_source[src] = round(float(evaluate.roc_auc_score(t1[mask], p1[mask])), 4)
-        out["task1"]["roc_auc_negative_source_vs_all_positives"] = by_neg_source
+        pos, neg = m1 & (t1 == 1), m1 & (t1 == 0)
+        out["task1"]["roc_auc_positive_source_vs_all_negatives"] = _auc_per_source(
+            p1, t1, sources, pos, neg
+        )
+        out["task1"]["roc_auc_negative_source_vs_all_positives"] = _auc_per_source(
+            p1, t1, sources, neg, pos
+        )
         out["task1"]["by_best_hit_evidence"] = _task1_by_evidence(
             p1[m1], t1[m1], np.array([r.evidence for r in results])[m1], sources[m1]
         )
@@ -576,6 +569,18 @@ def _metrics(
         out["task2"]["accuracy_when_confidence_high"] = (
             float(np.mean(pred2[m2 & high] == t2[m2 & high])) if (m2 & high).any() else None
         )
+    return out
+
+
+def _auc_per_source(
+    p: np.ndarray, y: np.ndarray, sources: np.ndarray, side: np.ndarray, others: np.ndarray
+) -> dict[str, float]:
+    """ROC AUC of each source on one side (pathogen or not) against all of the other side."""
+    out: dict[str, float] = {}
+    for src in sorted(set(sources[side].tolist())):
+        mask = ((sources == src) & side) | others
+        if len(set(y[mask].tolist())) == 2:
+            out[src] = round(float(evaluate.roc_auc_score(y[mask], p[mask])), 4)
     return out
 
 
