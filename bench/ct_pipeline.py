@@ -131,7 +131,8 @@ def write_markdown(path: Path, rows: list[tuple[str, dict[str, object]]], load: 
         f"Measured {time.strftime('%Y-%m-%d')} with `python bench/ct_pipeline.py` on a 2-core "
         f"x86-64 CPU ({platform.processor() or platform.machine()}), 24 GB, no GPU; 2 threads "
         f"(torch, OMP, MKL); Python {platform.python_version()}. Load average at the start: "
-        f"{load} (the machine was shared with other jobs; times are upper bounds).",
+        f"{load} (1-minute, 5-minute, 15-minute; above 2 other jobs shared the cores, and the "
+        "times are upper bounds).",
         "",
         "`ImagingEngine.analyze` without a MONAI bundle: validation, loading, RAS reorientation, "
         "structure measurements (with a segmentation) and adrenal classification (when adrenal "
@@ -188,9 +189,9 @@ def _training_lines() -> list[str]:
         f"training seconds per model {'; '.join(per)}; whole run {t['wall_seconds']} s wall "
         "(data loading, training, test-time-augmented scoring, bootstrap, reports).",
         f"Target (15 min wall on 2 cores): {'met' if t['wall_seconds'] <= 900 else 'NOT met'}. "
-        "The run shared the 2 cores with other jobs (load average 5-8 during most of it; the "
-        "same epoch took 10 s to 90 s depending on that load), so it is an upper bound; "
-        "`--seeds`/`--seeds-64`/`--sizes` trade time for the number of models.",
+        "Epoch times swing several-fold with other load on the 2 cores (the same epoch took "
+        "10 s to 90 s on a loaded machine); `--seeds`/`--seeds-64`/`--sizes` trade time for the "
+        "number of models.",
     ]
 
 

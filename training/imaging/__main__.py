@@ -17,7 +17,7 @@ import torch
 from training.imaging.data import REPO_ROOT
 from training.imaging.pipeline import run
 
-DEFAULT_VERSION = "img-2026.11.0"
+DEFAULT_VERSION = "img-2026.11.1"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> None:
         "--seeds-64",
         type=int,
         nargs="+",
-        default=[0],
+        default=[0, 1, 2],
         help="seeds for the 64^3 model (about 1.5x the cost of 28^3 per epoch on CPU)",
     )
     ap.add_argument("--epochs", type=int, default=12)
