@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 import time
@@ -24,17 +23,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench._proc import rss_mb  # noqa: E402
 from inference.app import create_app  # noqa: E402
 from inference.config import InferenceConfig  # noqa: E402
 from inference.engines.omics import OmicsEngine  # noqa: E402
-
-
-def rss_mb() -> float:
-    with open(f"/proc/{os.getpid()}/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024.0
-    return float("nan")
 
 
 def full_samples(version_dir: Path) -> dict[str, dict[str, Any]]:

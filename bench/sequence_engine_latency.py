@@ -25,18 +25,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench._proc import rss_mb  # noqa: E402
 from inference.engines.sequence import SequenceEngine  # noqa: E402
 from training.sequences.data import default_datasets_dir, load_records  # noqa: E402
 
 LENGTH = 600
-
-
-def rss_mb() -> float:
-    with open(f"/proc/{os.getpid()}/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024.0
-    return float("nan")
 
 
 def pick_protein(version_dir: Path, datasets_dir: Path) -> tuple[str, str]:

@@ -12,16 +12,14 @@ prefork child would otherwise reuse SQLite connections opened by its parent befo
 
 A message taken by a worker that then dies is not given back by this transport; the sweeper
 (``cdss.jobs.services.analysis_sweep``) re-queues that work from the database. So a message is
-deleted when it is taken (kombu keeps it as an invisible row that nothing ever reads again, and the
-file would grow with every analysis); invisible rows left by older versions are removed when a
-process first opens the file.
+deleted once it is taken (kombu keeps it as an invisible row that nothing ever reads again, and the
+file would grow with every analysis); rows left invisible by older versions go at the next take.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from json import loads
 from pathlib import Path
 from time import monotonic, sleep
 from typing import Any
@@ -29,8 +27,7 @@ from typing import Any
 from django.conf import settings
 from kombu.transport import sqlalchemy as kombu_sqlalchemy
 from kombu.transport.virtual import Empty
-from kombu.utils.encoding import bytes_to_str
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
@@ -61,33 +58,18 @@ class EmbeddedChannel(kombu_sqlalchemy.Channel):
             if key not in _engines:
                 engine = _sqlite_engine(url)
                 kombu_sqlalchemy.metadata.create_all(engine)
-                with engine.begin() as conn:
-                    conn.execute(text("DELETE FROM kombu_message WHERE visible = 0"))
                 _engines[key] = (engine, sessionmaker(bind=engine))
             return _engines[key]
 
     def _get(self, queue: Any, timeout: Any = None) -> Any:
-        """kombu's ``_get`` (the oldest visible message, taken inside ``BEGIN IMMEDIATE``), except
-        that the taken row is deleted instead of kept invisible."""
-        obj = self._get_or_create(queue)
-        self.session.execute(text("BEGIN IMMEDIATE TRANSACTION"))
-        try:
-            msg = (
-                self.session.query(self.message_cls)
-                .filter(self.message_cls.queue_id == obj.id)
-                .filter(self.message_cls.visible != False)  # noqa: E712  (SQL, not Python)
-                .order_by(self.message_cls.sent_at)
-                .order_by(self.message_cls.id)
-                .limit(1)
-                .first()
-            )
-            if msg is None:
-                raise Empty()
-            payload = loads(bytes_to_str(msg.payload))
-            self.session.delete(msg)
-            return payload
-        finally:
-            self.session.commit()
+        """kombu's ``_get``, then the rows it marked taken (invisible) are deleted: nothing reads
+        them again, and kept they would grow the file by one row per analysis."""
+        payload = super()._get(queue)
+        self.session.query(self.message_cls).filter(
+            self.message_cls.visible == False  # noqa: E712  (an SQL expression, not a Python test)
+        ).delete(synchronize_session=False)
+        self.session.commit()
+        return payload
 
 
 # While every consumer is at its prefetch limit no poll touches the database, so waiting for a

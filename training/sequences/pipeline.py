@@ -388,9 +388,9 @@ def train(config: TrainConfig, report: ProgressFn = _noop) -> dict[str, Any]:
     ev_cal = np.array([h[4].max() if h[4].size else 0.0 for h in cal_hits])
 
     m1 = y1[cal_idx] >= 0
-    origin_cal = np.stack(
+    origin_cal = np.array(
         [best_by_origin(predictor.ref_task1, h[0], h[2], h[4]) for h in cal_hits]
-    ).reshape(-1, 4)
+    ).reshape(-1, 4)  # (n, 4), also when the sample is empty
     f1 = task1_features(oof1[cal_idx, 1], v1p, v1t, ev_cal, origin_cal)
     m2 = y2[cal_idx] >= 0
     f2 = task2_features(oof2[cal_idx], v2, v2t, ev_cal)

@@ -56,8 +56,9 @@ def _rows(path) -> int:
 
 
 def test_taken_messages_leave_the_file(tmp_path):
-    """kombu keeps every delivered message as an invisible row; ours deletes it when taken, so the
-    broker file does not grow with every analysis, and old invisible rows go at the next open."""
+    """kombu keeps every delivered message as an invisible row; ours deletes it once taken, so the
+    broker file does not grow with every analysis; rows an older version left go at the next
+    take."""
     path = tmp_path / "broker.sqlite3"
     queue = Queue("q", Exchange("q", type="direct"), routing_key="q")
     with _connection(path) as conn:
@@ -72,7 +73,7 @@ def test_taken_messages_leave_the_file(tmp_path):
             message.ack()
         assert got == [0, 1, 2]
         assert _rows(path) == 2  # only the two still queued
-    # A row an older version left invisible is removed when a new process opens the file.
+    # A row an older version left invisible is removed at the next take, in another process.
     import sqlite3
 
     with sqlite3.connect(path) as db:

@@ -13,6 +13,16 @@ _SKIP_PREFIXES = ("__MACOSX/",)
 _SKIP_NAMES = {"DICOMDIR", ".DS_Store", "Thumbs.db"}
 
 
+def open_zip(path: Path, field_name: str) -> zipfile.ZipFile:
+    """The archive at ``path``, or a 400 naming the field when it is not a readable zip."""
+    try:
+        return zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InvalidInput(
+            f"{field_name}: not a readable zip archive ({exc})", field=field_name
+        ) from exc
+
+
 def read_zip_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, field_name: str) -> bytes:
     """Read one member, refusing to inflate past its declared size."""
     with zf.open(info) as fh:

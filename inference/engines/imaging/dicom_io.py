@@ -19,7 +19,7 @@ import numpy as np
 import pydicom
 from pydicom.errors import InvalidDicomError
 
-from inference.engines.imaging.archive import read_zip_member, zip_members
+from inference.engines.imaging.archive import open_zip, read_zip_member, zip_members
 from inference.engines.imaging.volume import VolumeLimits, check_affine, check_grid
 from inference.errors import InvalidInput, PayloadTooLarge
 
@@ -54,12 +54,7 @@ def read_dicom_zip(
             f"{field_name}: file of {size} bytes exceeds the limit of {limits.max_file_bytes}",
             field=field_name,
         )
-    try:
-        zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise InvalidInput(
-            f"{field_name}: not a readable zip archive ({exc})", field=field_name
-        ) from exc
+    zf = open_zip(path, field_name)
     with zf:
         infos = zip_members(zf, limits, field_name)
         slices = []

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import re
 import tempfile
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
-from inference.engines.imaging.archive import ZIP_MAGIC, read_zip_member, zip_members
+from inference.engines.imaging.archive import ZIP_MAGIC, open_zip, read_zip_member, zip_members
 from inference.engines.imaging.nifti_io import nifti_affine, open_nifti, read_voxels
 from inference.engines.imaging.volume import Volume, VolumeLimits, reorient_to_ras
 from inference.errors import InvalidInput
@@ -83,12 +82,7 @@ def iter_masks(
         for f in files:
             yield _stem(f.name), _on_grid(f, volume, limits, f"{field_name}:{f.name}") > 0
         return
-    try:
-        zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise InvalidInput(
-            f"{field_name}: not a readable zip archive ({exc})", field=field_name
-        ) from exc
+    zf = open_zip(path, field_name)
     with zf, tempfile.TemporaryDirectory(prefix="cdss-masks-") as tmp:
         infos = [
             i

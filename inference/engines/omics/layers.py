@@ -137,3 +137,22 @@ def check_sample(sample: Any, layers: Mapping[str, LayerSpec]) -> dict[str, Any]
             f"sample: no omics layer given; this model takes {sorted(layers)}", field="sample"
         )
     return present
+
+
+# A layer with more than this share of its features imputed makes the answer low confidence.
+IMPUTED_SHARE_LOW = 0.2
+
+
+def coverage(
+    layers: Mapping[str, LayerSpec], present: Mapping[str, Any], imputed: Mapping[str, int]
+) -> tuple[list[str], list[str]]:
+    """``(missing layers, low-confidence reasons)``: each missing layer, and each present layer
+    with more than ``IMPUTED_SHARE_LOW`` of its features imputed."""
+    missing = [name for name in layers if name not in present]
+    reasons = [f"layer {name} missing" for name in missing]
+    reasons += [
+        f"{count} of {len(layers[name].features)} {name} features imputed"
+        for name, count in imputed.items()
+        if count > IMPUTED_SHARE_LOW * len(layers[name].features)
+    ]
+    return missing, reasons

@@ -16,13 +16,18 @@ from typing import Any
 
 import numpy as np
 
-from inference.engines.omics.layers import LayerSpec, check_sample, numeric_value, parse_layer
+from inference.engines.omics.layers import (
+    LayerSpec,
+    check_sample,
+    coverage,
+    numeric_value,
+    parse_layer,
+)
 from inference.errors import InvalidInput
 
 FORMAT = "omics-paad-ridge-cox-v1"
 BLOCKS = ("mirna", "cnv", "clinical")
 NOT_ASSESSABLE = {"mx", "nx", "rx", "unknown", "not available", ""}
-IMPUTED_SHARE_LOW = 0.2
 HORIZONS_DAYS = (365, 730)
 
 
@@ -121,13 +126,7 @@ class PaadModel:
         risk_score = lp
         group = "high" if risk_score > self.threshold else "low"
         info = self.groups[group]
-        missing_layers = [block for block in BLOCKS if block not in present]
-        reasons = [f"layer {block} missing" for block in missing_layers]
-        reasons += [
-            f"{count} of {len(self.layers[block].features)} {block} features imputed"
-            for block, count in imputed.items()
-            if count > IMPUTED_SHARE_LOW * len(self.layers[block].features)
-        ]
+        missing_layers, reasons = coverage(self.layers, present, imputed)
         contributions.sort(key=lambda c: abs(c[3]), reverse=True)
         percentile = bisect.bisect_right(self.train_scores, risk_score) / len(self.train_scores)
         return {

@@ -13,12 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from inference.engines.omics.layers import LayerSpec, check_sample, parse_layer
+from inference.engines.omics.layers import LayerSpec, check_sample, coverage, parse_layer
 
 FORMAT = "omics-rosmap-late-fusion-v1"
 VIEWS = ("mrna", "methylation", "mirna")
 # Above this share of imputed features in a present layer the answer is flagged low confidence.
-IMPUTED_SHARE_LOW = 0.2
 
 
 class RosmapModel:
@@ -72,13 +71,7 @@ class RosmapModel:
             unknown[view] = parsed.unknown
         logit = self.a + self.b * float(np.mean(view_logits))
         p_ad = float(1.0 / (1.0 + np.exp(-logit)))
-        missing_layers = [view for view in VIEWS if view not in present]
-        reasons = [f"layer {view} missing" for view in missing_layers]
-        reasons += [
-            f"{count} of {len(self.layers[view].features)} {view} features imputed"
-            for view, count in imputed.items()
-            if count > IMPUTED_SHARE_LOW * len(self.layers[view].features)
-        ]
+        missing_layers, reasons = coverage(self.layers, present, imputed)
         contributions.sort(key=lambda c: abs(c[3]), reverse=True)
         positive, negative = self.labels["positive"], self.labels["negative"]
         return {

@@ -73,6 +73,11 @@ def kmer_ids(codes: np.ndarray, k: int, alphabet_size: int = ALPHABET_SIZE) -> n
     return ids[valid]
 
 
+_POSITIVE = [AMINO_ACIDS.index(a) for a in "KR"]
+_NEGATIVE = [AMINO_ACIDS.index(a) for a in "DE"]
+_CYS = AMINO_ACIDS.index("C")
+
+
 def _window_means(values: np.ndarray, width: int) -> np.ndarray:
     if values.size < width:
         return values.mean(keepdims=True) if values.size else np.zeros(1)
@@ -89,9 +94,8 @@ def profile_bins(codes: np.ndarray) -> list[int]:
     segments = int(np.sum(above[1:] & ~above[:-1]) + (1 if above.size and above[0] else 0))
     n = max(codes.size, 1)
     counts = np.bincount(codes[codes >= 0], minlength=ALPHABET_SIZE)
-    aa = {a: int(counts[i]) for i, a in enumerate(AMINO_ACIDS)}
-    charge = (aa["K"] + aa["R"] - aa["D"] - aa["E"]) / n
-    values = (signal, segments, charge, aa["C"] / n)
+    charge = float(counts[_POSITIVE].sum() - counts[_NEGATIVE].sum()) / n
+    values = (signal, segments, charge, float(counts[_CYS]) / n)
     return [
         int(np.searchsorted(b, v, side="right")) for b, v in zip(PROFILE_BINS, values, strict=True)
     ]

@@ -32,8 +32,7 @@ INDEX_KS = (4,)
 KA_LAMBDA = 0.267
 KA_K = 0.041
 # Sensitive seed channel: 6-mers over Murphy et al.'s 10-letter reduced alphabet
-# (LVIM, C, A, G, ST, P, FYW, EDNQ, KR, H); distant homologs share many more of these.
-MURPHY10 = REDUCED_GROUPS
+# (kmers.REDUCED_GROUPS); distant homologs share many more of these.
 REDUCED_K = 6
 
 _BLOSUM_DIAG = np.zeros(256, dtype=np.int32)
@@ -77,7 +76,7 @@ def distinct_kmers(sequence: str, k: int, reduced: bool = False) -> np.ndarray:
     codes = encode(sequence)
     if reduced:
         codes = REDUCE[codes]
-        return np.unique(kmer_ids(codes, k, len(MURPHY10)))
+        return np.unique(kmer_ids(codes, k, len(REDUCED_GROUPS)))
     return np.unique(kmer_ids(codes, k))
 
 
@@ -107,7 +106,7 @@ class KmerIndex:
     def __init__(self, sequences: list[str], k: int, reduced: bool = False) -> None:
         self.k = k
         self.reduced = reduced
-        self.n_kmers = (len(MURPHY10) if reduced else ALPHABET_SIZE) ** k
+        self.n_kmers = (len(REDUCED_GROUPS) if reduced else ALPHABET_SIZE) ** k
         rows: list[np.ndarray] = []
         cols: list[np.ndarray] = []
         sizes = np.zeros(len(sequences), dtype=np.float32)

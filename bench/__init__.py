@@ -1,0 +1,1 @@
+"""Benchmark scripts (run each as a file; see docs/benchmarks.md)."""
