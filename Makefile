@@ -69,7 +69,7 @@ pytest: pytest-sqlite pytest-postgres
 test: lint typecheck migrations-check deploy-check pytest
 
 # The shipped sequence model; `make train-sequences` reproduces it (SEQ_VERSION=... for a new one).
-SEQ_VERSION ?= seq-2026.11.1
+SEQ_VERSION ?= seq-2026.11.2
 train-sequences: install
 	$(PY) -m training.sequences --version $(SEQ_VERSION)
 

@@ -79,13 +79,14 @@ def cross_validate(
     epochs: int,
     batch_size: int,
     seed: int,
+    alphas: tuple[float, ...] = ALPHAS,
 ) -> tuple[float, np.ndarray, dict[str, float]]:
     """Best alpha, its out-of-fold probabilities (rows outside every fold stay 0), CV losses."""
     classes = np.arange(n_classes)
     losses: dict[str, float] = {}
     best: tuple[float, float, np.ndarray] | None = None
     labelled = y >= 0
-    for alpha in ALPHAS:
+    for alpha in alphas:
         oof = np.zeros((x.shape[0], n_classes if n_classes > 2 else 2))
         for fold in np.unique(folds[folds >= 0]):
             tr = labelled & (folds != fold)

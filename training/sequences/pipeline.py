@@ -54,6 +54,12 @@ HARMONISE_SCORE = 0.85
 LOW_EVIDENCE = 10.0  # -log10 E-value below which a label is at most "low" confidence
 LOW_PROBABILITY = 0.5
 MIN_UNIQUE_TASK3 = 20
+# Orphans: training proteins whose best hit outside their own identity group has a -log10
+# E-value below this (E > 1e-3). The orphan composition model is fitted on them alone.
+ORPHAN_EVIDENCE = 3.0
+MIN_ORPHANS = 50  # fewer (small smoke runs): the orphan model is fitted on every protein
+# Orphans are few and hard: the L2 grid reaches further than the general models' one.
+ORPHAN_ALPHAS = (1e-3, 3e-3, 1e-2, 3e-2)
 
 ProgressFn = Callable[[float, str], None]
 # (reference indices, raw scores, vote scores, strengths, -log10 E-values) of one query
@@ -178,19 +184,25 @@ def _stacker_cv(
     """3-fold CV of the stackers on the calibration sample (training split only).
 
     Compares the stackers without the E-value evidence features (the first three task1 and first
-    four task2 features) and with them, so the choice of features rests on training data.
+    four task2 features), with them but without the orphan model's logit (task1's last feature),
+    and with everything, so the choice of features rests on training data.
     """
     rng = np.random.default_rng(seed)
     out: dict[str, dict[str, float]] = {}
     fold1 = rng.permutation(y1.size) % N_FOLDS
     fold2 = rng.permutation(y2.size) % N_FOLDS
     n_cls = f2.shape[1]
-    for name, k1, k2 in (("without_evidence", 3, 4), ("with_evidence", f1.shape[1], f2.shape[2])):
+    all1 = f1.shape[1]
+    for name, k1, k2 in (
+        ("without_evidence", [0, 1, 2], 4),
+        ("with_evidence_without_orphan", list(range(all1 - 1)), f2.shape[2]),
+        ("with_evidence", list(range(all1)), f2.shape[2]),
+    ):
         p1 = np.zeros(y1.size)
         p2 = np.zeros((y2.size, n_cls))
         for f in range(N_FOLDS):
             tr, te = fold1 != f, fold1 == f
-            p1[te] = _fit_logistic(f1[tr, :k1], y1[tr], 2).proba(f1[te, :k1])[:, 1]
+            p1[te] = _fit_logistic(f1[tr][:, k1], y1[tr], 2).proba(f1[te][:, k1])[:, 1]
             tr, te = fold2 != f, fold2 == f
             model = _fit_shared_softmax(f2[tr][:, :, :k2], y2[tr])
             p2[te] = task2_proba(f2[te][:, :, :k2], model)
@@ -333,7 +345,14 @@ def train(config: TrainConfig, report: ProgressFn = _noop) -> dict[str, Any]:
         "params": params,
     }
     ident = Linear(np.zeros((1, 1), np.float32), np.zeros(1))
-    models = {"lr1": lr1, "lr2": lr2, "stack1": ident, "stack2": ident, "cal3": ident}
+    models = {
+        "lr1": lr1,
+        "lr1_orphan": ident,
+        "lr2": lr2,
+        "stack1": ident,
+        "stack2": ident,
+        "cal3": ident,
+    }
     predictor = Predictor(Bundle(manifest, models, references))
 
     progress(0.50, "out-of-group reference search for the calibration sample")
@@ -355,6 +374,33 @@ def train(config: TrainConfig, report: ProgressFn = _noop) -> dict[str, Any]:
     n_cal = min(config.n_calibration, train_labelled.size)
     cal_idx = np.sort(rng.choice(train_labelled, size=n_cal, replace=False))
     cal_hits = _search_many(predictor, [seqs[i] for i in cal_idx], group[cal_idx], ref_groups)
+
+    progress(0.56, "out-of-group search of the other training proteins: the orphans")
+    # Orphans come from rich strata only (below), so proteins of small strata are not searched.
+    rest_idx = np.setdiff1d(train_idx[rich_stratum[train_idx]], cal_idx)
+    rest_hits = _search_many(predictor, [seqs[i] for i in rest_idx], group[rest_idx], ref_groups)
+    best_evidence = np.full(n, np.inf)
+    for idx, hits in ((cal_idx, cal_hits), (rest_idx, rest_hits)):
+        best_evidence[idx] = [h[4].max() if h[4].size else 0.0 for h in hits]
+    del rest_hits
+    # Drawn like the test split, as the calibration sample: from strata with enough groups.
+    orphan = sp_.train & (best_evidence < ORPHAN_EVIDENCE) & rich_stratum
+    if np.unique(y1[orphan & (y1 >= 0)]).size < 2 or (orphan & (y1 >= 0)).sum() < MIN_ORPHANS:
+        orphan = sp_.train.copy()
+    progress(0.62, f"orphan composition model on {int(orphan.sum())} orphans")
+    y1_orphan = np.where(orphan, y1, -1)
+    alpha1o, oof1o, cv1o = linear.cross_validate(
+        x, y1_orphan, 2, folds, epochs=config.epochs, batch_size=config.batch_size,
+        seed=config.seed, alphas=ORPHAN_ALPHAS,
+    )  # fmt: skip
+    lab1o = orphan & (y1 >= 0)
+    lr1_orphan = linear.fit_sgd(
+        x[lab1o], y1[lab1o], np.arange(2), alpha=alpha1o, epochs=config.epochs,
+        batch_size=config.batch_size, seed=config.seed,
+    )  # fmt: skip
+    # An orphan of the calibration sample gets its out-of-fold prediction; any other protein
+    # never trained the orphan model, so the final model predicts it.
+    p_orphan_cal = np.where(orphan[cal_idx], oof1o[cal_idx, 1], lr1_orphan.proba(x[cal_idx])[:, 1])
 
     progress(0.65, "choosing the vote temperature; fitting stackers and calibrator")
 
@@ -391,7 +437,16 @@ def train(config: TrainConfig, report: ProgressFn = _noop) -> dict[str, Any]:
     origin_cal = np.array(
         [best_by_origin(predictor.ref_task1, h[0], h[2], h[4]) for h in cal_hits]
     ).reshape(-1, 4)  # (n, 4), also when the sample is empty
-    f1 = task1_features(oof1[cal_idx, 1], v1p, v1t, ev_cal, origin_cal)
+    f1 = task1_features(
+        np.column_stack([oof1[cal_idx, 1], p_orphan_cal]), v1p, v1t, ev_cal, origin_cal
+    )
+    # How the two composition models rank the calibration proteins that have no homolog.
+    no_homolog = m1 & (ev_cal < ORPHAN_EVIDENCE)
+    y_no_homolog = y1[cal_idx][no_homolog]
+    orphan_cal_auc = {
+        name: evaluate.binary_metrics(p[no_homolog], y_no_homolog)["roc_auc"]
+        for name, p in (("general", oof1[cal_idx, 1]), ("orphan", p_orphan_cal))
+    }
     m2 = y2[cal_idx] >= 0
     f2 = task2_features(oof2[cal_idx], v2, v2t, ev_cal)
     progress(0.68, "cross-validating the stackers with and without alignment evidence")
@@ -424,21 +479,26 @@ def train(config: TrainConfig, report: ProgressFn = _noop) -> dict[str, Any]:
     unknown_score = float(np.quantile(shuf_top, 0.99)) + 0.5 if shuf_top.size else 3.0
 
     params.update({"tau": best_tau, "unknown_score": unknown_score})
-    models.update({"stack1": stack1, "stack2": stack2, "cal3": cal3})
+    models.update(
+        {
+            "lr1_orphan": lr1_orphan,
+            "stack1": stack1,
+            "stack2": stack2,
+            "cal3": cal3,
+        }
+    )
     predictor = Predictor(Bundle(manifest, models, references))
 
     progress(0.75, f"evaluating once on {test_idx.size} held-out proteins")
     test_seqs = [seqs[i] for i in test_idx]
     p1_lr, p2_lr = predictor.composition(test_seqs) if test_seqs else (np.zeros(0), np.zeros(0))
     test_hits = _search_many(predictor, test_seqs, None, ref_groups)
-    results = [
-        predictor.combine(float(p1_lr[i]), p2_lr[i], *test_hits[i]) for i in range(len(test_seqs))
-    ]
+    results = [predictor.combine(p1_lr[i], p2_lr[i], *test_hits[i]) for i in range(len(test_seqs))]
     shuf_test = [_shuffled(s, rng) for s in test_seqs[:300]]
     shuf_test_hits = _search_many(predictor, shuf_test, None, ref_groups)
     p1s, p2s = predictor.composition(shuf_test) if shuf_test else (np.zeros(0), np.zeros(0))
     shuf_results = [
-        predictor.combine(float(p1s[i]), p2s[i], *shuf_test_hits[i]) for i in range(len(shuf_test))
+        predictor.combine(p1s[i], p2s[i], *shuf_test_hits[i]) for i in range(len(shuf_test))
     ]
 
     metrics = _metrics(
@@ -459,6 +519,12 @@ def train(config: TrainConfig, report: ProgressFn = _noop) -> dict[str, Any]:
         "alpha_task2": alpha2,
         "cv_logloss_task1": cv1,
         "cv_logloss_task2": cv2,
+        "orphan_evidence": ORPHAN_EVIDENCE,
+        "n_orphans_train": int(lab1o.sum()),
+        "alpha_task1_orphan": alpha1o,
+        "cv_logloss_task1_orphan": cv1o,
+        "n_calibration_no_homolog": int(no_homolog.sum()),
+        "task1_auc_no_homolog_calibration": orphan_cal_auc,
         "tau_cv_task3_accuracy": tau_scores,
         "tau": best_tau,
         "stacker_cv_on_calibration_sample": stacker_cv,

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from inference.engines.sequence import SequenceEngine
+from inference.engines.sequence.artifacts import load_bundle
 from training.sequences import data
 from training.sequences.pipeline import TrainConfig, default_version, train
 from training.sequences.retrain import headline, not_worse
@@ -129,3 +132,33 @@ def test_default_version_never_reuses_a_folder(tmp_path: Path) -> None:
     (tmp_path / (prefix + "1")).mkdir()
     (tmp_path / (prefix + "x")).mkdir()
     assert default_version(tmp_path) == prefix + "2"
+
+
+def test_orphan_model_feeds_the_task1_stacker(smoke_version: tuple[Path, dict]) -> None:
+    out_root, metrics = smoke_version
+    training = metrics["training"]
+    assert 0 < training["n_orphans_train"] <= training["n_train"]
+    assert set(training["task1_auc_no_homolog_calibration"]) == {"general", "orphan"}
+    assert set(training["stacker_cv_on_calibration_sample"]) == {
+        "without_evidence",
+        "with_evidence_without_orphan",
+        "with_evidence",
+    }
+    bundle = load_bundle(out_root / "seq-smoke")
+    # Five evidence features after the composition logit, four by origin, the orphan logit.
+    assert bundle.models["stack1"].weights.shape == (1, 10)
+    assert bundle.models["lr1_orphan"].weights.shape == bundle.models["lr1"].weights.shape
+
+
+def test_a_version_from_an_older_trainer_is_refused_by_name(
+    smoke_version: tuple[Path, dict], tmp_path: Path
+) -> None:
+    out_root, _metrics = smoke_version
+    old = tmp_path / "seq-old"
+    shutil.copytree(out_root / "seq-smoke", old)
+    with np.load(old / "weights.bin") as npz:
+        kept = {k: npz[k] for k in npz.files if not k.startswith("lr1_orphan")}
+    with (old / "weights.bin").open("wb") as fh:
+        np.savez_compressed(fh, **kept)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"lr1_orphan.*older trainer"):
+        load_bundle(old)

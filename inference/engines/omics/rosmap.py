@@ -17,7 +17,6 @@ from inference.engines.omics.layers import LayerSpec, check_sample, coverage, pa
 
 FORMAT = "omics-rosmap-late-fusion-v1"
 VIEWS = ("mrna", "methylation", "mirna")
-# Above this share of imputed features in a present layer the answer is flagged low confidence.
 
 
 class RosmapModel:

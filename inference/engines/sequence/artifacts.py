@@ -35,7 +35,8 @@ REFERENCE_COLUMNS = (
 )
 # The linear models, in NumPy's compressed archive format (np.savez_compressed).
 WEIGHTS_FILE = "weights.bin"
-WEIGHT_NAMES = ("lr1", "lr2", "stack1", "stack2", "cal3")
+# lr1_orphan: the task1 composition model fitted on orphan proteins only (since seq-2026.11.2).
+WEIGHT_NAMES = ("lr1", "lr1_orphan", "lr2", "stack1", "stack2", "cal3")
 
 
 @dataclass
@@ -112,6 +113,12 @@ def load_bundle(directory: Path) -> Bundle:
     """Read one version written by ``save_bundle``."""
     manifest = json.loads((directory / "manifest.json").read_text())
     with np.load(directory / WEIGHTS_FILE) as npz:
+        missing = [name for name in WEIGHT_NAMES if f"{name}_w" not in npz.files]
+        if missing:
+            raise ValueError(
+                f"{directory.name} lacks the weights {', '.join(missing)}: it was built by an "
+                "older trainer; retrain it with this version (python -m training.sequences)"
+            )
         models = {
             name: Linear(np.asarray(npz[f"{name}_w"]), np.asarray(npz[f"{name}_b"], np.float64))
             for name in WEIGHT_NAMES

@@ -124,10 +124,18 @@ def task1_features(
     by_origin: np.ndarray,
 ) -> np.ndarray:
     """Stacker input for task1: composition logit, signed vote times hit strength (normalised
-    score and E-value evidence), the two strengths, and ``best_by_origin`` (n x 4)."""
+    score and E-value evidence), the two strengths, ``best_by_origin`` (n x 4), and the orphan
+    composition model's logit.
+
+    ``p_lr`` is (n, 2): the composition model trained on every training protein and the one
+    trained only on orphans (proteins with no homolog outside their own identity group), the
+    regime where composition is all there is to go on.
+    """
     e = evidence_feature(evidence)
     signed = 2.0 * votes_pos - 1.0
-    return np.column_stack([logit(p_lr), signed * top, top, signed * e, e, by_origin])
+    return np.column_stack(
+        [logit(p_lr[:, 0]), signed * top, top, signed * e, e, by_origin, logit(p_lr[:, 1])]
+    )
 
 
 def task2_features(

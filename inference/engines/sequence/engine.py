@@ -130,7 +130,7 @@ class SequenceEngine:
             refs, raw, norm, strength, evidence = predictor.hits(protein)
             boost = predictor.organism_boost(refs, organism_hint)
             result = predictor.combine(
-                float(p1_lr[i]), p2_lr[i], refs, raw, norm, strength, evidence, boost
+                p1_lr[i], p2_lr[i], refs, raw, norm, strength, evidence, boost
             )
             out.append(self._format(protein, result, bundle, task3_threshold, boost, top_k))
         return out

@@ -89,7 +89,7 @@ def profile_bins(codes: np.ndarray) -> list[int]:
     """Bin of each profile feature: N-terminal hydrophobic peak, TM-like segments, net charge,
     cysteine fraction (non-standard residues count as hydropathy 0)."""
     kd = np.where(codes >= 0, KYTE_DOOLITTLE[np.maximum(codes, 0)], 0.0)
-    signal = float(_window_means(kd[:30], 8).max())
+    signal = float(_window_means(kd[:TERMINUS], 8).max())
     above = _window_means(kd, 19) > 1.6
     segments = int(np.sum(above[1:] & ~above[:-1]) + (1 if above.size and above[0] else 0))
     n = max(codes.size, 1)

@@ -79,9 +79,13 @@ class Predictor:
         )
 
     def composition(self, proteins: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Composition-model probabilities: P(pathogen) and the task2 distribution."""
+        """Composition-model probabilities: P(pathogen) from the general and the orphan model
+        (n x 2) and the task2 distribution."""
         x: sp.csr_matrix = composition_matrix(proteins)
-        return self.models["lr1"].proba(x)[:, 1], self.models["lr2"].proba(x)
+        p1 = np.column_stack(
+            [self.models["lr1"].proba(x)[:, 1], self.models["lr1_orphan"].proba(x)[:, 1]]
+        )
+        return p1, self.models["lr2"].proba(x)
 
     def hits(
         self, protein: str, prefilter: np.ndarray | None = None
@@ -111,7 +115,7 @@ class Predictor:
 
     def combine(
         self,
-        p1_lr: float,
+        p1_lr: np.ndarray,
         p2_lr: np.ndarray,
         refs: np.ndarray,
         raw: np.ndarray,
@@ -120,7 +124,7 @@ class Predictor:
         evidence: np.ndarray,
         boost: np.ndarray | None = None,
     ) -> TaskResult:
-        """Votes + stackers + calibration for one protein.
+        """Votes + stackers + calibration for one protein (``p1_lr``: a row of ``composition``).
 
         The stackers see the composition models, the neighbours' label votes, the best hit's
         normalised score and its E-value evidence; "unknown" means no hit is stronger than what
@@ -133,7 +137,7 @@ class Predictor:
         e1 = np.array([ev])
         origin = best_by_origin(self.ref_task1, refs, norm, evidence)[None, :]
         f1 = task1_features(
-            np.array([p1_lr]), np.array([v1.dist[1]]), np.array([v1.top_score]), e1, origin
+            np.asarray(p1_lr)[None, :], np.array([v1.dist[1]]), np.array([v1.top_score]), e1, origin
         )
         p1 = float(self.models["stack1"].proba(f1)[0, 1])
         f2 = task2_features(p2_lr[None, :], v2.dist[None, :], np.array([v2.top_score]), e1)
