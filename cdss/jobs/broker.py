@@ -14,6 +14,12 @@ A message taken by a worker that then dies is not given back by this transport; 
 (``cdss.jobs.services.analysis_sweep``) re-queues that work from the database. So a message is
 deleted once it is taken (kombu keeps it as an invisible row that nothing ever reads again, and the
 file would grow with every analysis); rows left invisible by older versions go at the next take.
+
+A queue's row is created by whichever process first uses the queue. kombu guards that with a lock
+that only covers threads, so when the web server, the worker and the scheduler start together two
+of them can both find no row and both insert it; the loser's insert breaks the unique name, which
+kombu does not catch. Here the loser rolls back and reads the winner's row (and the same holds for
+the tables themselves, in a new file).
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from kombu.transport import sqlalchemy as kombu_sqlalchemy
 from kombu.transport.virtual import Empty
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import sessionmaker
 
 _engines: dict[tuple[int, str], tuple[Engine, Any]] = {}
@@ -50,6 +57,15 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
+def _create_tables(engine: Engine) -> None:
+    """kombu's tables, if missing. Two processes opening a new file together can both find a table
+    missing and both create it; the second's CREATE fails, and a second pass finds it there."""
+    try:
+        kombu_sqlalchemy.metadata.create_all(engine)
+    except OperationalError:
+        kombu_sqlalchemy.metadata.create_all(engine)
+
+
 class EmbeddedChannel(kombu_sqlalchemy.Channel):
     def _open(self) -> tuple[Engine, Any]:
         url = self.connection.client.hostname
@@ -57,9 +73,28 @@ class EmbeddedChannel(kombu_sqlalchemy.Channel):
         with _lock:
             if key not in _engines:
                 engine = _sqlite_engine(url)
-                kombu_sqlalchemy.metadata.create_all(engine)
+                _create_tables(engine)
                 _engines[key] = (engine, sessionmaker(bind=engine))
             return _engines[key]
+
+    def _find_queue(self, queue: str) -> Any:
+        return self.session.query(self.queue_cls).filter(self.queue_cls.name == queue).first()
+
+    def _get_or_create(self, queue: str) -> Any:
+        """The queue's row, created if missing; safe when several processes create it at once."""
+        found = self._find_queue(queue)
+        if found is not None:
+            return found
+        self.session.add(self.queue_cls(queue))
+        try:
+            self.session.commit()
+        except IntegrityError:
+            # Another process inserted it between our look and our insert: its row stands.
+            self.session.rollback()
+        found = self._find_queue(queue)
+        if found is None:
+            raise RuntimeError(f"broker queue {queue!r} could not be created")
+        return found
 
     def _get(self, queue: Any, timeout: Any = None) -> Any:
         """kombu's ``_get``, then the rows it marked taken (invisible) are deleted: nothing reads
