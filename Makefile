@@ -17,7 +17,7 @@ $(PY):
 	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
 
 # torch is pinned and installed first, alone, so nothing later pulls another build of it.
-$(VENV)/.installed: pyproject.toml | $(PY)
+$(VENV)/.installed: pyproject.toml inference/engines/sequence/_seeds.c | $(PY)
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[ml,dev]'
 	touch $@
@@ -69,7 +69,7 @@ pytest: pytest-sqlite pytest-postgres
 test: lint typecheck migrations-check deploy-check pytest
 
 # The shipped sequence model; `make train-sequences` reproduces it (SEQ_VERSION=... for a new one).
-SEQ_VERSION ?= seq-2026.11.2
+SEQ_VERSION ?= seq-2026.11.3
 train-sequences: install
 	$(PY) -m training.sequences --version $(SEQ_VERSION)
 

@@ -2,7 +2,7 @@
 
 Builds a BLAST database from the active model's reference set, takes held-out test proteins of the
 same version (``test_ids.txt``; sequences read from the shared datasets), and runs them through the
-engine's search (4-mer + reduced-alphabet 6-mer prefilter + parasail Smith-Waterman) and
+engine's search (exact 4-mer and spaced-seed two-hit prefilters + parasail Smith-Waterman) and
 through ``blastp``, all on one thread. Reports the wall-time ratio and the top-1 agreement (same
 reference; since near-identical references can tie, "our top-1 has BLAST's top bit score"; same
 task3 label). BLASTP runs twice, with its default composition-based statistics and without them
@@ -83,7 +83,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--n-candidates", type=int, default=0, help="override the model's value")
     parser.add_argument(
-        "--n-reduced", type=int, default=-1, help="reduced-alphabet candidates (-1: the model's)"
+        "--n-seeded", type=int, default=-1, help="spaced-seed candidates (-1: the model's)"
     )
     parser.add_argument(
         "--comp-based-stats", default="2", help="blastp -comp_based_stats (2 = default)"
@@ -125,9 +125,9 @@ def main() -> int:
     n_candidates = args.n_candidates or int(bundle.manifest["params"]["n_candidates"])
     t = time.perf_counter()
     params = bundle.manifest["params"]
-    n_reduced = args.n_reduced if args.n_reduced >= 0 else int(params.get("n_reduced", 0))
+    n_seeded = args.n_seeded if args.n_seeded >= 0 else int(params["n_seeded"])
     search = ReferenceSearch(
-        [r.sequence for r in refs], n_candidates=n_candidates, n_reduced=n_reduced
+        [r.sequence for r in refs], n_candidates=n_candidates, n_seeded=n_seeded
     )
     index_seconds = time.perf_counter() - t
     ours: dict[str, tuple[int, int]] = {}
@@ -254,7 +254,7 @@ def main() -> int:
         "ours_index_build_seconds": round(index_seconds, 2),
         "speedup": round(blast_seconds / ours_seconds, 1),
         "n_candidates": n_candidates,
-        "n_reduced": n_reduced,
+        "n_seeded": n_seeded,
         "comp_based_stats": args.comp_based_stats,
         "blast_no_comp_stats_seconds": round(plain_seconds, 2),
         "agreement_ours_vs_blast": agreements(blast_hits, our_top1, True),

@@ -46,7 +46,7 @@ MODEL_NAME = "cdss-pathogen-sequence"
 TAUS = (0.01, 0.02, 0.05, 0.15)
 N_VOTE = 10
 N_CANDIDATES = 16
-N_REDUCED = 8
+N_SEEDED = 8
 N_FOLDS = 3
 # Calibration proteins come from strata with at least this many training identity groups.
 MIN_STRATUM_GROUPS = 3
@@ -123,7 +123,7 @@ def _search_many(
     out = []
     for start in range(0, len(sequences), chunk):
         block = sequences[start : start + chunk]
-        pre = predictor.search.shared_kmer_scores_batch(block)
+        pre = predictor.search.prefilter_batch(block)
         if groups is not None:
             same = ref_groups[None, :] == groups[start : start + chunk, None]
             pre[np.broadcast_to(same[:, None, :], pre.shape)] = -np.inf
@@ -329,7 +329,7 @@ def train(config: TrainConfig, report: ProgressFn = _noop) -> dict[str, Any]:
         "tau": TAUS[1],
         "n_vote": N_VOTE,
         "n_candidates": N_CANDIDATES,
-        "n_reduced": N_REDUCED,
+        "n_seeded": N_SEEDED,
         "unknown_score": 0.0,
         "low_evidence": LOW_EVIDENCE,
         "low_probability": LOW_PROBABILITY,

@@ -162,3 +162,19 @@ def test_a_version_from_an_older_trainer_is_refused_by_name(
         np.savez_compressed(fh, **kept)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"lr1_orphan.*older trainer"):
         load_bundle(old)
+
+
+def test_a_version_trained_with_the_older_search_is_refused(
+    smoke_version: tuple[Path, dict], tmp_path: Path
+) -> None:
+    """Its classifiers learned from the reduced 6-mer channel's evidence; served with the spaced-
+    seed channel they would see other evidence, so it must be retrained, not silently served."""
+    out_root, _metrics = smoke_version
+    old = tmp_path / "seq-old-search"
+    shutil.copytree(out_root / "seq-smoke", old)
+    manifest = json.loads((old / "manifest.json").read_text())
+    assert manifest["params"]["n_seeded"] == 8
+    manifest["params"]["n_reduced"] = manifest["params"].pop("n_seeded")
+    (old / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ValueError, match=r"older reference search.*retrain"):
+        load_bundle(old)

@@ -112,6 +112,12 @@ def load_references(path: Path) -> list[Reference]:
 def load_bundle(directory: Path) -> Bundle:
     """Read one version written by ``save_bundle``."""
     manifest = json.loads((directory / "manifest.json").read_text())
+    if "n_seeded" not in manifest.get("params", {}):
+        raise ValueError(
+            f"{directory.name} was trained with the older reference search (no spaced-seed "
+            "channel), so its classifiers expect other evidence; retrain it with this version "
+            "(python -m training.sequences)"
+        )
     with np.load(directory / WEIGHTS_FILE) as npz:
         missing = [name for name in WEIGHT_NAMES if f"{name}_w" not in npz.files]
         if missing:

@@ -75,7 +75,7 @@ class Predictor:
         self.search = ReferenceSearch(
             [r.sequence for r in refs],
             n_candidates=int(params["n_candidates"]),
-            n_reduced=int(params.get("n_reduced", 0)),
+            n_seeded=int(params["n_seeded"]),
         )
 
     def composition(self, proteins: list[str]) -> tuple[np.ndarray, np.ndarray]:

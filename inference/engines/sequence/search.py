@@ -1,9 +1,11 @@
-"""Nearest-reference search: a 4-mer inverted index picks candidates, Smith-Waterman ranks them.
+"""Nearest-reference search: two seed channels pick candidates, Smith-Waterman ranks them.
 
-Each index holds, for every k-mer, the references that contain it. A query's candidates are the
-references whose count of shared distinct k-mers is furthest above chance (a z-score); those are
-aligned with striped SIMD Smith-Waterman (parasail; BLOSUM62, gap cost 11 + length, as BLASTP) and
-ranked by raw score. Only the hits that are shown get alignment statistics (identity, coverage).
+The first channel is an inverted index of exact 4-mers: the references whose count of shared
+distinct 4-mers is furthest above chance (a z-score) are the close homologs. The second
+(``seeds.SeedIndex``) finds distant homologs by reduced-alphabet spaced seeds and BLAST's two-hit
+rule. The candidates of both are aligned with striped SIMD Smith-Waterman (parasail; BLOSUM62, gap
+cost 11 + length, as BLASTP) and ranked by raw score. Only the hits that are shown get alignment
+statistics (identity, coverage).
 """
 
 from __future__ import annotations
@@ -14,13 +16,8 @@ import numpy as np
 import parasail  # type: ignore[import-untyped]  # no type information shipped
 import scipy.sparse as sp
 
-from inference.engines.sequence.kmers import (
-    ALPHABET_SIZE,
-    REDUCE,
-    REDUCED_GROUPS,
-    encode,
-    kmer_ids,
-)
+from inference.engines.sequence.kmers import ALPHABET_SIZE, encode, kmer_ids
+from inference.engines.sequence.seeds import SeedIndex
 
 MATRIX = parasail.blosum62
 # parasail charges ``open`` for a gap's first residue and ``extend`` for each further one;
@@ -31,9 +28,6 @@ INDEX_KS = (4,)
 # Karlin-Altschul parameters of gapped BLOSUM62 with gap cost 11 + length (as BLASTP reports them).
 KA_LAMBDA = 0.267
 KA_K = 0.041
-# Sensitive seed channel: 6-mers over Murphy et al.'s 10-letter reduced alphabet
-# (kmers.REDUCED_GROUPS); distant homologs share many more of these.
-REDUCED_K = 6
 
 _BLOSUM_DIAG = np.zeros(256, dtype=np.int32)
 _B62 = {
@@ -71,13 +65,9 @@ def self_score(sequence: str) -> int:
     return max(int(_BLOSUM_DIAG[raw].sum()), 1)
 
 
-def distinct_kmers(sequence: str, k: int, reduced: bool = False) -> np.ndarray:
-    """Sorted distinct k-mer ids of a protein (over the 20 residues, or the reduced alphabet)."""
-    codes = encode(sequence)
-    if reduced:
-        codes = REDUCE[codes]
-        return np.unique(kmer_ids(codes, k, len(REDUCED_GROUPS)))
-    return np.unique(kmer_ids(codes, k))
+def distinct_kmers(sequence: str, k: int) -> np.ndarray:
+    """Sorted distinct k-mer ids of a protein."""
+    return np.unique(kmer_ids(encode(sequence), k))
 
 
 def align_detail(query: str, reference: str) -> Alignment:
@@ -103,15 +93,14 @@ def align_detail(query: str, reference: str) -> Alignment:
 class KmerIndex:
     """Inverted index of distinct k-mers: for each k-mer, the references that contain it."""
 
-    def __init__(self, sequences: list[str], k: int, reduced: bool = False) -> None:
+    def __init__(self, sequences: list[str], k: int) -> None:
         self.k = k
-        self.reduced = reduced
-        self.n_kmers = (len(REDUCED_GROUPS) if reduced else ALPHABET_SIZE) ** k
+        self.n_kmers = ALPHABET_SIZE**k
         rows: list[np.ndarray] = []
         cols: list[np.ndarray] = []
         sizes = np.zeros(len(sequences), dtype=np.float32)
         for i, seq in enumerate(sequences):
-            kmers = distinct_kmers(seq, k, reduced)
+            kmers = distinct_kmers(seq, k)
             sizes[i] = kmers.size
             rows.append(kmers)
             cols.append(np.full(kmers.size, i, dtype=np.int32))
@@ -131,7 +120,7 @@ class KmerIndex:
         (shared - expected) / sqrt(expected + 1): a long reference shares many k-mers with anything,
         so a plain difference lets long unrelated references crowd out distant homologs.
         """
-        kmers = distinct_kmers(query, self.k, self.reduced)
+        kmers = distinct_kmers(query, self.k)
         starts = self._indptr[kmers]
         lengths = self._indptr[kmers + 1] - starts
         total = int(lengths.sum())
@@ -148,7 +137,7 @@ class KmerIndex:
         cols: list[np.ndarray] = []
         sizes = np.zeros(len(queries), dtype=np.float32)
         for i, q in enumerate(queries):
-            kmers = distinct_kmers(q, self.k, self.reduced)
+            kmers = distinct_kmers(q, self.k)
             sizes[i] = kmers.size
             cols.append(kmers)
             rows.append(np.full(kmers.size, i, dtype=np.int32))
@@ -166,30 +155,35 @@ class ReferenceSearch:
     """Candidate selection over a fixed reference set plus SIMD Smith-Waterman scoring.
 
     Two seed channels pick candidates: the ``n_candidates`` best z-scores over exact 4-mers, plus
-    the ``n_reduced`` best (not already picked) over 5-mers of the Murphy-10 reduced alphabet,
-    which still shares seeds with distant (25-35% identity) homologs. A prefilter is therefore an
-    array of shape (channels, references).
+    the ``n_seeded`` best (not already picked) two-hit scores of the spaced-seed channel, which
+    finds distant (25-40% identity) homologs. A prefilter is therefore an array of shape
+    (channels, references); ``-inf`` excludes a reference.
     """
 
-    def __init__(self, sequences: list[str], *, n_candidates: int = 16, n_reduced: int = 0) -> None:
+    def __init__(self, sequences: list[str], *, n_candidates: int = 16, n_seeded: int = 0) -> None:
         self.sequences = sequences
         self.n_candidates = n_candidates
-        self.n_reduced = n_reduced
+        self.n_seeded = n_seeded
         self.db_residues = int(sum(len(s) for s in sequences))
         self.indexes = [KmerIndex(sequences, k) for k in INDEX_KS]
-        if n_reduced > 0:
-            self.indexes.append(KmerIndex(sequences, REDUCED_K, reduced=True))
+        self.seeds = SeedIndex(sequences) if n_seeded > 0 else None
 
     def __len__(self) -> int:
         return len(self.sequences)
 
-    def shared_kmer_scores(self, query: str) -> np.ndarray:
+    def prefilter(self, query: str) -> np.ndarray:
         """Prefilter scores of every reference for one query, one row per seed channel."""
-        return np.stack([index.zscores(query) for index in self.indexes])
+        rows = [index.zscores(query) for index in self.indexes]
+        if self.seeds is not None:
+            rows.append(self.seeds.scores(query))
+        return np.stack(rows)
 
-    def shared_kmer_scores_batch(self, queries: list[str]) -> np.ndarray:
-        """``shared_kmer_scores`` for many queries at once (queries x channels x references)."""
-        return np.stack([index.zscores_batch(queries) for index in self.indexes], axis=1)
+    def prefilter_batch(self, queries: list[str]) -> np.ndarray:
+        """``prefilter`` for many queries at once (queries x channels x references)."""
+        channels = [index.zscores_batch(queries) for index in self.indexes]
+        if self.seeds is not None:
+            channels.append(np.stack([self.seeds.scores(q) for q in queries]))
+        return np.stack(channels, axis=1)
 
     def align_candidates(self, query: str, candidates: np.ndarray) -> np.ndarray:
         """Smith-Waterman scores of the query against the given references."""
@@ -213,12 +207,12 @@ class ReferenceSearch:
         return part[np.argsort(-scores[part], kind="stable")]
 
     def top_candidates(self, prefilter: np.ndarray, n: int | None = None) -> np.ndarray:
-        """Candidates: best ``n`` of the first channel, then the reduced channel's best new ones."""
+        """Candidates: best ``n`` of the 4-mer channel, then the seed channel's best new ones."""
         pre = np.atleast_2d(prefilter)
         picked = self._best(pre[0], n or self.n_candidates)
-        if pre.shape[0] > 1 and self.n_reduced > 0:
-            extra = self._best(pre[1], self.n_reduced + picked.size)
-            extra = extra[~np.isin(extra, picked)][: self.n_reduced]
+        if pre.shape[0] > 1 and self.n_seeded > 0:
+            extra = self._best(pre[1], self.n_seeded + picked.size)
+            extra = extra[~np.isin(extra, picked)][: self.n_seeded]
             picked = np.concatenate([picked, extra])
         return picked
 
@@ -227,7 +221,7 @@ class ReferenceSearch:
     ) -> tuple[np.ndarray, np.ndarray]:
         """References ranked by alignment score: (reference indices, raw scores), best first."""
         if prefilter is None:
-            prefilter = self.shared_kmer_scores(query)
+            prefilter = self.prefilter(query)
         candidates = self.top_candidates(prefilter)
         if candidates.size == 0:
             return candidates, np.zeros(0, dtype=np.int32)
