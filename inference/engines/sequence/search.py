@@ -210,8 +210,9 @@ class ReferenceSearch:
         """Candidates: best ``n`` of the 4-mer channel, then the seed channel's best new ones."""
         pre = np.atleast_2d(prefilter)
         picked = self._best(pre[0], n or self.n_candidates)
-        if pre.shape[0] > 1 and self.n_seeded > 0:
-            extra = self._best(pre[1], self.n_seeded + picked.size)
+        seeded = len(self.indexes)  # the seed channel's row follows the k-mer indexes' rows
+        if pre.shape[0] > seeded and self.n_seeded > 0:
+            extra = self._best(pre[seeded], self.n_seeded + picked.size)
             extra = extra[~np.isin(extra, picked)][: self.n_seeded]
             picked = np.concatenate([picked, extra])
         return picked
