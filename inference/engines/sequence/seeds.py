@@ -96,10 +96,6 @@ class SeedIndex:
         for s, offsets in enumerate(self.offsets):
             _seeds.group_by_seed(_seed_keys(database, offsets), self.indptr[s], self.postings[s])
 
-    @property
-    def nbytes(self) -> int:
-        return int(self.indptr.nbytes + self.postings.nbytes + self.database.nbytes)
-
     def scores(self, query: str) -> np.ndarray:
         """Each reference's best two-hit segment score for the query (float32, -inf: no hit)."""
         if self.n_references == 0:
