@@ -8,11 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from inference.engines.sequence import SequenceEngine
-from inference.engines.sequence.artifacts import load_bundle
+from inference.engines.sequence.artifacts import FORMAT, load_bundle
 from training.sequences import data
 from training.sequences.pipeline import TrainConfig, default_version, train
 from training.sequences.retrain import headline, not_worse
@@ -150,31 +149,20 @@ def test_orphan_model_feeds_the_task1_stacker(smoke_version: tuple[Path, dict]) 
     assert bundle.models["lr1_orphan"].weights.shape == bundle.models["lr1"].weights.shape
 
 
-def test_a_version_from_an_older_trainer_is_refused_by_name(
+def test_a_bundle_from_an_older_trainer_is_refused_by_name(
     smoke_version: tuple[Path, dict], tmp_path: Path
 ) -> None:
+    """Its classifiers learned other inputs (no orphan model) or other evidence (the reduced
+    6-mer search channel); it must be retrained, not silently served."""
     out_root, _metrics = smoke_version
-    old = tmp_path / "seq-old"
-    shutil.copytree(out_root / "seq-smoke", old)
-    with np.load(old / "weights.bin") as npz:
-        kept = {k: npz[k] for k in npz.files if not k.startswith("lr1_orphan")}
-    with (old / "weights.bin").open("wb") as fh:
-        np.savez_compressed(fh, **kept)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match=r"lr1_orphan.*older trainer"):
-        load_bundle(old)
-
-
-def test_a_version_trained_with_the_older_search_is_refused(
-    smoke_version: tuple[Path, dict], tmp_path: Path
-) -> None:
-    """Its classifiers learned from the reduced 6-mer channel's evidence; served with the spaced-
-    seed channel they would see other evidence, so it must be retrained, not silently served."""
-    out_root, _metrics = smoke_version
-    old = tmp_path / "seq-old-search"
-    shutil.copytree(out_root / "seq-smoke", old)
-    manifest = json.loads((old / "manifest.json").read_text())
-    assert manifest["params"]["n_seeded"] == 8
-    manifest["params"]["n_reduced"] = manifest["params"].pop("n_seeded")
-    (old / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(ValueError, match=r"older reference search.*retrain"):
-        load_bundle(old)
+    assert load_bundle(out_root / "seq-smoke").manifest["format"] == FORMAT
+    for name, older in (("seq-pre-v3", None), ("seq-v2", "cdss-sequence-bundle-v2")):
+        old = tmp_path / name
+        shutil.copytree(out_root / "seq-smoke", old)
+        manifest = json.loads((old / "manifest.json").read_text())
+        del manifest["format"]
+        if older:
+            manifest["format"] = older
+        (old / "manifest.json").write_text(json.dumps(manifest))
+        with pytest.raises(ValueError, match=rf"{name} is a {older or 'pre-v3'} bundle.*retrain"):
+            load_bundle(old)

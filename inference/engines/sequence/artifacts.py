@@ -37,6 +37,10 @@ REFERENCE_COLUMNS = (
 WEIGHTS_FILE = "weights.bin"
 # lr1_orphan: the task1 composition model fitted on orphan proteins only (since seq-2026.11.2).
 WEIGHT_NAMES = ("lr1", "lr1_orphan", "lr2", "stack1", "stack2", "cal3")
+# The layout a trainer writes and this engine reads, raised whenever the models or the evidence
+# they learned from change meaning: v2 added the orphan model (seq-2026.11.2), v3 the spaced-seed
+# search channel (seq-2026.11.3). Bundles without it predate v3.
+FORMAT = "cdss-sequence-bundle-v3"
 
 
 @dataclass
@@ -67,7 +71,8 @@ class Bundle:
 def save_bundle(directory: Path, bundle: Bundle) -> None:
     """Write the manifest, weights, references and metrics of one version."""
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "manifest.json").write_text(json.dumps(bundle.manifest, indent=1, sort_keys=True))
+    manifest = {**bundle.manifest, "format": FORMAT}
+    (directory / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True))
     arrays: dict[str, np.ndarray] = {}
     for name in WEIGHT_NAMES:
         model = bundle.models[name]
@@ -112,19 +117,13 @@ def load_references(path: Path) -> list[Reference]:
 def load_bundle(directory: Path) -> Bundle:
     """Read one version written by ``save_bundle``."""
     manifest = json.loads((directory / "manifest.json").read_text())
-    if "n_seeded" not in manifest.get("params", {}):
+    if manifest.get("format") != FORMAT:
         raise ValueError(
-            f"{directory.name} was trained with the older reference search (no spaced-seed "
-            "channel), so its classifiers expect other evidence; retrain it with this version "
-            "(python -m training.sequences)"
+            f"{directory.name} is a {manifest.get('format', 'pre-v3')} bundle from an older "
+            f"trainer and this engine reads {FORMAT} (its classifiers expect other inputs or "
+            "evidence); retrain it with this version (python -m training.sequences)"
         )
     with np.load(directory / WEIGHTS_FILE) as npz:
-        missing = [name for name in WEIGHT_NAMES if f"{name}_w" not in npz.files]
-        if missing:
-            raise ValueError(
-                f"{directory.name} lacks the weights {', '.join(missing)}: it was built by an "
-                "older trainer; retrain it with this version (python -m training.sequences)"
-            )
         models = {
             name: Linear(np.asarray(npz[f"{name}_w"]), np.asarray(npz[f"{name}_b"], np.float64))
             for name in WEIGHT_NAMES

@@ -17,7 +17,7 @@ import parasail  # type: ignore[import-untyped]  # no type information shipped
 import scipy.sparse as sp
 
 from inference.engines.sequence.kmers import ALPHABET_SIZE, encode, kmer_ids
-from inference.engines.sequence.seeds import SeedIndex
+from inference.engines.sequence.seeds import BLOSUM62_ORDER, SeedIndex
 
 MATRIX = parasail.blosum62
 # parasail charges ``open`` for a gap's first residue and ``extend`` for each further one;
@@ -29,14 +29,10 @@ INDEX_KS = (4,)
 KA_LAMBDA = 0.267
 KA_K = 0.041
 
+# Each residue letter's BLOSUM62 score against itself (the stop '*' never reaches a query).
 _BLOSUM_DIAG = np.zeros(256, dtype=np.int32)
-_B62 = {
-    "A": 4, "R": 5, "N": 6, "D": 6, "C": 9, "Q": 5, "E": 5, "G": 6, "H": 8, "I": 4,
-    "L": 4, "K": 5, "M": 5, "F": 6, "P": 7, "S": 4, "T": 5, "W": 11, "Y": 7, "V": 4,
-    "B": 4, "Z": 4, "X": -1,
-}  # fmt: skip
-for _aa, _v in _B62.items():
-    _BLOSUM_DIAG[ord(_aa)] = _v
+for _i, _aa in enumerate(BLOSUM62_ORDER[:-1]):
+    _BLOSUM_DIAG[ord(_aa)] = MATRIX.matrix[_i, _i]
 
 
 @dataclass(frozen=True)

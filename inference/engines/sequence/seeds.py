@@ -33,8 +33,8 @@ _OTHER = 20  # code of a non-standard residue
 _SEPARATOR = 21  # between two references in the concatenated database
 _SEED_ALPHABET = len(REDUCED_GROUPS)
 
-_NCBI_ORDER = "ARNDCQEGHILKMFPSTWYVBZX*"  # parasail's BLOSUM62 row order
-_ORDER = [_NCBI_ORDER.index(a) for a in AMINO_ACIDS]
+BLOSUM62_ORDER = "ARNDCQEGHILKMFPSTWYVBZX*"  # the rows of parasail's BLOSUM62 (NCBI order)
+_ORDER = [BLOSUM62_ORDER.index(a) for a in AMINO_ACIDS]
 SCORES = np.full((22, 22), -4, dtype=np.int32)
 SCORES[:20, :20] = parasail.blosum62.matrix[np.ix_(_ORDER, _ORDER)]
 SCORES[_OTHER, :_SEPARATOR] = -1
