@@ -46,7 +46,8 @@ _REDUCED[:20] = REDUCE[:20]
 
 
 def _codes(sequence: str) -> np.ndarray:
-    codes = encode(sequence).astype(np.int64)
+    """Residue codes as int8, the C loops' type: 0..19, ``_OTHER`` for a non-standard one."""
+    codes = encode(sequence).astype(np.int8)
     codes[codes < 0] = _OTHER
     return codes
 
@@ -82,12 +83,12 @@ class SeedIndex:
         starts = [0]
         for seq in sequences:
             codes = _codes(seq)
-            parts.extend([codes, np.array([_SEPARATOR])])
+            parts.extend([codes, np.array([_SEPARATOR], dtype=np.int8)])
             starts.append(starts[-1] + codes.size + 1)
-        database = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+        database = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int8)
         self.n_references = len(sequences)
         self.starts = np.array(starts[:-1], dtype=np.int64)
-        self.database = database.astype(np.int8)
+        self.database = database
         self.offsets = [_offsets(shape) for shape in SHAPES]
         self.spans = np.array([o[-1] + 1 for o in self.offsets], dtype=np.int64)
         n_keys = _SEED_ALPHABET ** max(o.size for o in self.offsets)
@@ -107,7 +108,7 @@ class SeedIndex:
             keys[s, : found.size] = found
         best = np.zeros(self.n_references, dtype=np.int32)
         _seeds.two_hit_scores(
-            codes.astype(np.int8), keys, self.spans, self.indptr, self.postings, self.database,
+            codes, keys, self.spans, self.indptr, self.postings, self.database,
             self.starts, SCORES, best, MAX_POSTINGS, WINDOW, FLANK, _TABLE_BITS,
         )  # fmt: skip
         out = best.astype(np.float32)
