@@ -30,6 +30,10 @@ graceful_timeout = 30
 keepalive = int(os.environ.get("CDSS_INFERENCE_KEEPALIVE", "5"))  # gthread only
 preload_app = False
 accesslog = "-"
+# The default format plus the request id every response carries (X-Request-ID), to find a 5xx.
+access_log_format = (
+    '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" rid=%({x-request-id}o)s'
+)
 errorlog = "-"
 loglevel = os.environ.get("CDSS_INFERENCE_LOG_LEVEL", "info")
 

@@ -111,6 +111,10 @@ class EngineRegistry:
 
     def _build(self, kind: str, resolved: ResolvedVersion) -> Engine:
         engine = self._factory(kind)()
+        # Engines with settings take them from the server's config (never from os.environ).
+        configure = getattr(engine, "configure", None)
+        if callable(configure):
+            configure(self.config)
         engine.load(resolved.path)
         if not engine.loaded:
             raise NotReady(f"{kind}: engine reports not loaded after loading {resolved.path}")

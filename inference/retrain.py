@@ -9,6 +9,12 @@ is released exactly when the child ends, even if the server dies). Progress is r
 job record (``retrain_job.json``: pid, arguments, start, end, exit code) and a log file.
 When the child ends, the launching worker asks the registry to reload; other workers see the new
 CURRENT on their own periodic check.
+
+A request may name only a folder that resolves (symlinks followed) inside one of the configured
+training data roots (``CDSS_TRAINING_DATA_ROOTS``); any other path gets one and the same 400,
+whether it exists or not, and with no roots configured retraining is refused (403). What this
+module publishes (``status`` for model-info, ``job_status`` for the retrain-status route) holds
+progress and outcome only: no filesystem path, pid, command or log location.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from inference.config import REPO_ROOT, InferenceConfig
-from inference.errors import InferenceError, InvalidInput
+from inference.errors import InferenceError, InvalidInput, redact_paths
 from inference.registry import EngineRegistry
 
 log = logging.getLogger(__name__)
@@ -37,12 +43,26 @@ MAX_EPOCHS = 500
 MAX_BATCH_SIZE = 4096
 DEFAULT_EPOCHS = 10
 DEFAULT_BATCH_SIZE = 32
+MAX_PATH_LENGTH = 4096
+# What model-info shows of the trainer's status file and of the job record; nothing else.
+PUBLIC_STATUS_FIELDS = ("state", "progress", "message", "version", "metrics", "promoted")
+PUBLIC_JOB_FIELDS = ("job_id", "epochs", "batch_size", "started_at", "finished_at", "exit_code")
+_OUTSIDE_ROOTS = (
+    "training_data_path: must be a folder under one of this server's training data roots "
+    "(CDSS_TRAINING_DATA_ROOTS)"
+)
 
 
 class RetrainBusy(InferenceError):
     """A retraining run is already in progress (HTTP 409)."""
 
     status_code = 409
+
+
+class RetrainDisabled(InferenceError):
+    """This server has no training data roots, so it retrains nothing (HTTP 403)."""
+
+    status_code = 403
 
 
 def _now() -> str:
@@ -78,26 +98,46 @@ def _positive_int(body: dict[str, Any], name: str, default: int, maximum: int) -
     return value
 
 
-def parse_retrain_request(body: dict[str, Any]) -> tuple[Path, int, int]:
-    """Validate ``{training_data_path, epochs, batch_size}``; the folder must exist."""
-    raw_path = body.get("training_data_path")
-    if raw_path is None or (isinstance(raw_path, str) and not raw_path.strip()):
-        raise InvalidInput("training_data_path: is required", field="training_data_path")
-    if not isinstance(raw_path, str):
-        raise InvalidInput("training_data_path: must be a string", field="training_data_path")
-    if "\x00" in raw_path:
-        raise InvalidInput("training_data_path: contains a NUL byte", field="training_data_path")
-    path = Path(raw_path).expanduser()
-    if not path.is_absolute():
-        path = REPO_ROOT / path
-    if not path.is_dir():
-        raise InvalidInput(
-            f"training_data_path: {raw_path!r} is not an existing directory",
-            field="training_data_path",
+def resolve_training_data_path(raw_path: Any, roots: tuple[Path, ...]) -> Path:
+    """The real folder ``raw_path`` names, which must lie inside one of ``roots``.
+
+    Every path outside the roots (existing or not, or leading out through a symlink) gets the
+    same answer, so the route cannot be used to learn what exists on the server.
+    """
+    field = "training_data_path"
+    if not roots:
+        raise RetrainDisabled(
+            "retraining is disabled on this server: CDSS_TRAINING_DATA_ROOTS names no "
+            "training data folder"
         )
+    if raw_path is None or (isinstance(raw_path, str) and not raw_path.strip()):
+        raise InvalidInput("training_data_path: is required", field=field)
+    if not isinstance(raw_path, str):
+        raise InvalidInput("training_data_path: must be a string", field=field)
+    if "\x00" in raw_path or len(raw_path) > MAX_PATH_LENGTH:
+        raise InvalidInput(_OUTSIDE_ROOTS, field=field)
+    if not Path(raw_path).is_absolute():
+        raise InvalidInput("training_data_path: must be an absolute path", field=field)
+    real = Path(os.path.realpath(raw_path))
+    if not any(real.is_relative_to(os.path.realpath(root)) for root in roots):
+        raise InvalidInput(_OUTSIDE_ROOTS, field=field)
+    try:
+        is_dir = real.is_dir()
+    except OSError:
+        is_dir = False
+    if not is_dir:
+        raise InvalidInput(
+            "training_data_path: no such folder under the training data roots", field=field
+        )
+    return real
+
+
+def parse_retrain_request(body: dict[str, Any], roots: tuple[Path, ...]) -> tuple[Path, int, int]:
+    """Validate ``{training_data_path, epochs, batch_size}`` against the configured roots."""
+    path = resolve_training_data_path(body.get("training_data_path"), roots)
     epochs = _positive_int(body, "epochs", DEFAULT_EPOCHS, MAX_EPOCHS)
     batch_size = _positive_int(body, "batch_size", DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE)
-    return path.resolve(), epochs, batch_size
+    return path, epochs, batch_size
 
 
 class RetrainManager:
@@ -230,23 +270,37 @@ class RetrainManager:
             watcher.join(timeout)
 
     def status(self) -> dict[str, Any]:
-        """What model-info shows: running, state, progress, message, version, metrics, promoted."""
+        """What model-info shows: running, state, progress, message, version, metrics, promoted,
+        job id and times. No path, pid, command or log location (clinicians read model-info)."""
         running = self.is_running()
         status = _read_json(self.status_file)
         job = _read_json(self.job_file)
         if status is None and job is None:
             return {"running": running, "state": "idle"}
-        result: dict[str, Any] = {"running": running, **(status or {})}
+        status = status or {}
+        result: dict[str, Any] = {"running": running}
+        result.update({k: status[k] for k in PUBLIC_STATUS_FIELDS if k in status})
         state = result.get("state")
         if job is not None:
-            result["job"] = {k: v for k, v in job.items() if k != "command"}
-            exit_code = job.get("exit_code")
+            result.update(
+                {k: job.get(k) for k in ("job_id", "started_at", "finished_at") if k in job}
+            )
             if not running and state in (None, "starting", "running"):
                 # The child ended without writing a final state (crash, kill, bad arguments).
                 result["state"] = "failed"
                 result["message"] = (
-                    f"the training process ended (exit code {exit_code}) without reporting a "
-                    f"result; see {job.get('log')}"
+                    f"the training process ended (exit code {job.get('exit_code')}) without "
+                    "reporting a result; its output is in the retrain log on the inference server"
                 )
+        if isinstance(result.get("message"), str):
+            result["message"] = redact_paths(result["message"])
         result.setdefault("state", "unknown")
+        return result
+
+    def job_status(self) -> dict[str, Any]:
+        """``status()`` plus the job's arguments and exit code (the retrain-status route)."""
+        result = self.status()
+        job = _read_json(self.job_file)
+        if job is not None:
+            result["job"] = {k: job.get(k) for k in PUBLIC_JOB_FIELDS}
         return result

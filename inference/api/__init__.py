@@ -12,21 +12,37 @@ from typing import Any
 
 from flask import current_app, request
 
-from inference.errors import InvalidInput
+from inference.errors import PayloadTooLarge
+from inference.jsonbody import parse_json_body
+
+
+def _json_limit() -> int:
+    limit: int = current_app.extensions["cdss"]["config"].max_body
+    return limit
 
 
 def request_json() -> dict[str, Any]:
-    """The request body as a JSON object, or a 400 that says what is wrong with it."""
-    if not request.get_data(cache=True):
-        raise InvalidInput("body: is empty; send a JSON object", field="body")
-    body = request.get_json(force=True, silent=True)
-    if body is None:
-        raise InvalidInput("body: is not valid JSON", field="body")
-    if not isinstance(body, dict):
-        raise InvalidInput(
-            f"body: must be a JSON object, got a JSON {type(body).__name__}", field="body"
-        )
+    """The request body as a JSON object, or a 400 that says what is wrong with it.
+
+    Every JSON route reads its body here: at most the server's ``max_body`` bytes (also on routes
+    that accept larger uploads), parsed by ``inference.jsonbody`` (depth limit, finite numbers,
+    valid Unicode).
+    """
+    limit = _json_limit()
+    length = request.content_length
+    if length is not None and length > limit:
+        raise _too_large(limit)
+    data = request.get_data(cache=True) if length is not None else request.stream.read(limit + 1)
+    if len(data) > limit:
+        raise _too_large(limit)
+    body: dict[str, Any] = parse_json_body(data)
     return body
+
+
+def _too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"body: the JSON body is larger than the limit of {limit} bytes", field="body"
+    )
 
 
 def extension() -> dict[str, Any]:

@@ -29,6 +29,7 @@ from inference.errors import InvalidInput
 bp = Blueprint("imaging", __name__, url_prefix="/api/v1/imaging")
 
 DEFAULT_MAX_UPLOAD = 1024 * 1024 * 1024
+MAX_PATH_LENGTH = 4096
 _BUNDLE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")
 _JSON_FIELDS = {"volume_path", "segmentation_path", "bundle"}
 
@@ -66,12 +67,19 @@ def resolve_media_path(raw: Any, field: str) -> Path:
         raise InvalidInput(f"{field}: must be a non-empty string", field=field)
     if "\x00" in raw:
         raise InvalidInput(f"{field}: contains a NUL byte", field=field)
+    if len(raw) > MAX_PATH_LENGTH:
+        raise InvalidInput(f"{field}: is longer than {MAX_PATH_LENGTH} characters", field=field)
     root = media_root()
     candidate = Path(raw)
-    path = (candidate if candidate.is_absolute() else root / candidate).resolve()
-    if not path.is_relative_to(root):
+    try:
+        path = (candidate if candidate.is_absolute() else root / candidate).resolve()
+        inside = path.is_relative_to(root)
+        exists = inside and path.exists()
+    except OSError:  # a name too long for the filesystem, a symlink loop: no such file
+        inside, exists = True, False
+    if not inside:
         raise InvalidInput(f"{field}: must be a path under the media root", field=field)
-    if not path.exists():
+    if not exists:
         raise InvalidInput(f"{field}: file not found under the media root", field=field)
     return path
 

@@ -7,7 +7,9 @@ Input, one of:
 - multipart form with ``model`` and a CSV ``file`` (one row per sample, columns
   ``<layer>:<feature>``, optional ``id``), answered as a batch.
 
-Bad input is a 400 naming the field; an oversized body or file is a 413. The route only parses
+Bad input is a 400 naming the field; an oversized body or file is a 413. A bad value in a table
+(not a finite number, or outside the feature's accepted range) fails the whole upload with a 400
+naming its row and column; in a JSON batch it fails only its own sample. The route only parses
 and serializes; validation of values and all model logic live in ``inference.engines.omics``.
 """
 
@@ -20,6 +22,7 @@ from flask import Blueprint, request
 from inference.api import extension, request_json
 from inference.engines.base import DISCLAIMER
 from inference.engines.omics.engine import MAX_BATCH, MODEL_NAMES
+from inference.engines.omics.layers import InvalidValue
 from inference.engines.omics.table import parse_table
 from inference.errors import InvalidInput, PayloadTooLarge
 
@@ -65,7 +68,13 @@ def _predict_file() -> dict[str, Any]:
     model = _model_field(request.form.get("model"))
     engine = _engine()
     ids, samples = parse_table(text, max_rows=MAX_BATCH)
-    results = engine.predict_batch(model, samples)
+    try:
+        results = engine.predict_batch(model, samples, values_fail_batch=True)
+    except InvalidValue as exc:
+        row, column = (exc.index or 0) + 1, f"{exc.layer}:{exc.name}"
+        raise InvalidInput(
+            f"file: row {row}, column {column!r}: {exc.reason}", field=f"file.row{row}.{column}"
+        ) from None
     for result, sample_id in zip(results, ids, strict=True):
         if sample_id is not None:
             result["id"] = sample_id

@@ -1,4 +1,5 @@
-"""The seed-compatible v1 routes: model-info, predict (single and batch), retrain, structures.
+"""The seed-compatible v1 routes: model-info, predict (single and batch), retrain (and its
+status), structures.
 
 Each route parses the request, calls one service (``inference.sequence_service``,
 ``inference.retrain``) or engine, and serializes; errors are raised as ``inference.errors`` types
@@ -17,7 +18,7 @@ from flask import Blueprint, Response
 from inference.api import extension, request_json
 from inference.config import InferenceConfig
 from inference.engines.base import DISCLAIMER
-from inference.errors import InferenceError, InvalidInput, NotReady
+from inference.errors import InferenceError, InvalidInput, NotReady, redact_paths
 from inference.registry import EngineRegistry
 from inference.retrain import RetrainManager, parse_retrain_request
 from inference.sequence_input import MAX_NUCLEOTIDE_LENGTH, MAX_PROTEIN_LENGTH, MIN_PROTEIN_LENGTH
@@ -41,7 +42,8 @@ def _engine_info(registry: EngineRegistry, kind: str) -> dict[str, Any]:
     try:
         info = dict(registry.get(kind).info())
     except NotReady:
-        return {"name": kind, "loaded": False, "error": status["error"], "version": None}
+        error = redact_paths(status["error"]) if status["error"] else None
+        return {"name": kind, "loaded": False, "error": error, "version": None}
     info.setdefault("name", kind)
     info.setdefault("loaded", True)
     info.setdefault("version", status["version"])
@@ -108,7 +110,8 @@ def predict() -> dict[str, Any]:
 @bp.post("/retrain")
 def retrain() -> dict[str, Any]:
     body = request_json()
-    data_path, epochs, batch_size = parse_retrain_request(body)
+    config: InferenceConfig = extension()["config"]
+    data_path, epochs, batch_size = parse_retrain_request(body, config.training_data_roots)
     manager: RetrainManager = extension()["retrain"]
     job = manager.start(data_path=data_path, epochs=epochs, batch_size=batch_size)
     return {
@@ -116,10 +119,17 @@ def retrain() -> dict[str, Any]:
         "status": "started",
         "message": "retraining started; progress is shown under 'retrain' in model-info",
         "job_id": job["job_id"],
-        "training_data_path": job["training_data_path"],
+        "training_data_path": body["training_data_path"],  # as sent: never the resolved path
         "epochs": epochs,
         "batch_size": batch_size,
     }
+
+
+@bp.get("/retrain/status")
+def retrain_status() -> dict[str, Any]:
+    """The retrain run's progress and its job (arguments, times, exit code); no paths or pids."""
+    manager: RetrainManager = extension()["retrain"]
+    return {"ok": True, **manager.job_status()}
 
 
 @bp.get("/structures/<pdb_id>")

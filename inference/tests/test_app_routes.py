@@ -215,7 +215,8 @@ def test_unexpected_engine_failure_is_a_500_without_details(fake_app: Flask) -> 
     engine.predict_protein = broken
     response = fake_app.test_client().post("/api/v1/predict", json={"sequence": SEED_PROTEIN})
     assert response.status_code == 500
-    assert response.get_json() == {"error": "internal server error"}
+    request_id = response.headers["X-Request-ID"]
+    assert response.get_json() == {"error": "internal server error", "request_id": request_id}
 
 
 def test_model_info_lists_engines_and_seed_fields(fake_client: FlaskClient) -> None:

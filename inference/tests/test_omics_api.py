@@ -164,3 +164,135 @@ def test_model_info_lists_the_omics_engine(client: FlaskClient) -> None:
     assert omics["loaded"] is True
     assert set(omics["models"]) == {"rosmap", "tcga_paad"}
     assert omics["version"] == (ROOT / "CURRENT").read_text().strip()
+
+
+def _csv(header: list[str], rows: list[list[str]], newline: str = "\n") -> bytes:
+    return (newline.join(",".join(r) for r in [header, *rows]) + newline).encode()
+
+
+def _post_csv(client: FlaskClient, content: bytes, model: str = "rosmap") -> Any:
+    return client.post(
+        URL,
+        data={"model": model, "file": (io.BytesIO(content), "t.csv")},
+        content_type="multipart/form-data",
+    )
+
+
+def test_an_absurd_value_is_a_400_naming_the_feature(
+    client: FlaskClient, rosmap_features: dict[str, list[str]]
+) -> None:
+    sample = _sample(rosmap_features, n=200)
+    feature = rosmap_features["mirna"][7]
+    sample["mirna"][feature] = 1e308
+    response = client.post(URL, json={"model": "rosmap", "sample": sample})
+    assert response.status_code == 400, response.data[:300]
+    body = response.get_json()
+    assert body["field"] == f"sample.mirna.{feature}"
+    assert "range" in body["error"] and "1e+308" in body["error"]
+
+
+@pytest.mark.parametrize("value", [1e308, -1e308, 1e6, 7e3])
+def test_paad_refuses_absurd_values_in_every_block(client: FlaskClient, value: float) -> None:
+    artifact = json.loads(
+        (ROOT / (ROOT / "CURRENT").read_text().strip() / "tcga_paad" / "model.json").read_text()
+    )
+    for block in ("mirna", "cnv", "clinical"):
+        feature = artifact["blocks"][block]["features"][0]
+        sample = {block: {feature: value}}
+        response = client.post(URL, json={"model": "tcga_paad", "sample": sample})
+        assert response.status_code == 400, (block, value, response.data[:300])
+        assert response.get_json()["field"] == f"sample.{block}.{feature}"
+
+
+def test_a_batch_fails_only_the_sample_with_an_absurd_value(
+    client: FlaskClient, rosmap_features: dict[str, list[str]]
+) -> None:
+    bad = _sample(rosmap_features)
+    bad["mrna"][rosmap_features["mrna"][0]] = -1e300
+    body = client.post(
+        URL, json={"model": "rosmap", "samples": [_sample(rosmap_features), bad]}
+    ).get_json()
+    assert [r["ok"] for r in body["results"]] == [True, False]
+    assert body["results"][1]["field"] == f"sample.mrna.{rosmap_features['mrna'][0]}"
+
+
+def test_csv_absurd_value_is_a_400_naming_row_and_column(
+    client: FlaskClient, rosmap_features: dict[str, list[str]]
+) -> None:
+    names = rosmap_features["mrna"]
+    header = ["id", *(f"mrna:{f}" for f in names)]
+    rows = [[f"s{r}", *(["0.5"] * len(names))] for r in range(1, 4)]
+    rows[1][1 + 150] = "1e308"
+    response = _post_csv(client, _csv(header, rows))
+    assert response.status_code == 400, response.data[:300]
+    body = response.get_json()
+    assert body["field"] == f"file.row2.mrna:{names[150]}"
+    assert "row 2" in body["error"] and f"mrna:{names[150]}" in body["error"]
+
+
+@pytest.mark.parametrize("cell", ["inf", "-Infinity", "nan", "1e999", "1" + "0" * 400])
+def test_csv_non_finite_cells_are_400_naming_row_and_column(
+    client: FlaskClient, rosmap_features: dict[str, list[str]], cell: str
+) -> None:
+    feature = rosmap_features["mrna"][0]
+    response = _post_csv(client, _csv(["id", f"mrna:{feature}"], [["a", "0.3"], ["b", cell]]))
+    assert response.status_code == 400, response.data[:300]
+    assert response.get_json()["field"] == f"file.row2.mrna:{feature}"
+
+
+@pytest.mark.parametrize("newline", ["\r", "\r\n", "\n"])
+def test_csv_line_endings_all_parse_alike(
+    client: FlaskClient, rosmap_features: dict[str, list[str]], newline: str
+) -> None:
+    names = rosmap_features["mrna"][:3]
+    header = ["id", *(f"mrna:{f}" for f in names)]
+    rows = [["s1", "0.1", "0.2", "0.3"], ["s2", "0.9", "0.8", "0.7"]]
+    response = _post_csv(client, _csv(header, rows, newline))
+    assert response.status_code == 200, response.data[:300]
+    body = response.get_json()
+    assert [r["id"] for r in body["results"]] == ["s1", "s2"]
+    reference = _post_csv(client, _csv(header, rows)).get_json()
+    assert [r["probabilities"] for r in body["results"]] == [
+        r["probabilities"] for r in reference["results"]
+    ]
+
+
+def test_csv_over_long_cells_are_400_not_500(
+    client: FlaskClient, rosmap_features: dict[str, list[str]]
+) -> None:
+    feature = rosmap_features["mrna"][0]
+    for cell in ("9" * 300, "x" * 200_000):
+        response = _post_csv(client, _csv(["id", f"mrna:{feature}"], [["a", "0.3"], ["b", cell]]))
+        assert response.status_code == 400, response.data[:300]
+        assert "row 2" in response.get_json()["error"] or "line" in response.get_json()["error"]
+    long_id = _post_csv(client, _csv(["id", f"mrna:{feature}"], [["a" * 300, "0.3"]]))
+    assert long_id.status_code == 400
+    long_header = _post_csv(client, _csv(["id", "mrna:" + "g" * 300], [["a", "0.3"]]))
+    assert long_header.status_code == 400
+
+
+def test_csv_that_is_not_a_table_is_400(client: FlaskClient) -> None:
+    for content in (b'id,mrna:X\n"unterminated,0.3\n', b"id,mrna:X\x00\na,0.3\n"):
+        response = _post_csv(client, content)
+        assert response.status_code == 400, (content, response.data[:300])
+
+
+def test_responses_never_hold_non_finite_numbers(
+    client: FlaskClient, rosmap_features: dict[str, list[str]]
+) -> None:
+    # Every feature at the edge of its accepted range, pushing the logit as far as it goes.
+    version = (ROOT / "CURRENT").read_text().strip()
+    artifact = json.loads((ROOT / version / "rosmap" / "model.json").read_text())
+    sample = {}
+    for view, v in artifact["views"].items():
+        bounds = v["input_bounds"]
+        sample[view] = {
+            f: (hi if c > 0 else lo)
+            for f, c, lo, hi in zip(
+                v["features"], v["coef"], bounds["low"], bounds["high"], strict=True
+            )
+        }
+    response = client.post(URL, json={"model": "rosmap", "sample": sample})
+    assert response.status_code == 200
+    body = json.loads(response.data, parse_constant=lambda name: pytest.fail(name))
+    assert body["label"] == "AD"

@@ -233,3 +233,60 @@ def test_predict_batch_fails_items_alone(
     assert [r["ok"] for r in results] == [True, False, True]
     assert results[1]["index"] == 1 and "field" in results[1]
     assert results[0]["probabilities"] == results[2]["probabilities"]
+
+
+@pytest.mark.parametrize(("model", "fmt"), [("rosmap", "omics-rosmap-late-fusion-v1"),
+                                            ("tcga_paad", "omics-paad-ridge-cox-v1")])  # fmt: skip
+def test_a_v1_artifact_without_input_bounds_is_refused_by_name(
+    tmp_path: Path, model: str, fmt: str
+) -> None:
+    import shutil
+
+    folder = tmp_path / _version_dir().name
+    shutil.copytree(_version_dir(), folder)
+    path = folder / model / "model.json"
+    artifact = json.loads(path.read_text())
+    artifact["format"] = fmt
+    for entry in (artifact.get("views") or artifact["blocks"]).values():
+        entry.pop("input_bounds", None)
+    path.write_text(json.dumps(artifact))
+    with pytest.raises(ValueError, match=fmt) as info:
+        OmicsEngine().load(folder)
+    assert "make train-omics" in str(info.value)
+
+
+def test_absurd_and_non_finite_values_are_refused_naming_the_feature(
+    engine: OmicsEngine, rosmap_artifact: dict[str, Any], paad_artifact: dict[str, Any]
+) -> None:
+    mrna = rosmap_artifact["views"]["mrna"]["features"][3]
+    for value in (1e308, -1e308, 10**400, 50.0):
+        with pytest.raises(InvalidInput) as info:
+            engine.predict("rosmap", {"mrna": {mrna: value}})
+        assert info.value.field == f"sample.mrna.{mrna}", value
+    # A log1p clinical count is shown on the caller's scale.
+    with pytest.raises(InvalidInput, match=r"1e\+300 is outside the accepted range \[0,"):
+        engine.predict("tcga_paad", {"clinical": {"lymph_nodes_positive": 1e300}})
+    ages: tuple[object, ...] = ("1e999", "inf", 1e300, -5e3)
+    for age in ages:
+        with pytest.raises(InvalidInput) as info:
+            engine.predict("tcga_paad", {"clinical": {"age_years": age}})
+        assert info.value.field == "sample.clinical.age_years", age
+
+
+def test_extreme_values_within_the_bounds_still_give_finite_answers(
+    engine: OmicsEngine, paad_artifact: dict[str, Any]
+) -> None:
+    sample: dict[str, dict[str, float]] = {}
+    for block in ("mirna", "cnv"):
+        b = paad_artifact["blocks"][block]
+        bounds = b["input_bounds"]
+        sample[block] = {
+            f: (hi if c > 0 else lo)
+            for f, c, lo, hi in zip(
+                b["features"], b["coef"], bounds["low"], bounds["high"], strict=True
+            )
+        }
+    result = engine.predict("tcga_paad", sample)
+    assert result["risk_group"] == "high" and math.isfinite(result["risk_score"])
+    assert all(math.isfinite(v) for v in result["predicted_survival"].values())
+    json.dumps(result, allow_nan=False)

@@ -45,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     if args.paad_only:
         rosmap_artifact, rosmap_eval = load_rosmap_results(args.out / args.version)
+        if rosmap_artifact.get("format") != rosmap.FORMAT:
+            # A v1 file: same weights, plus the input bounds learnt from the training split.
+            rosmap_artifact = rosmap.add_input_bounds(rosmap_artifact, load_rosmap())
         log.info("ROSMAP: kept from %s", args.out / args.version)
     else:
         log.info("ROSMAP: seeds %s", seeds)

@@ -335,6 +335,11 @@ def model_card_markdown(
         "missing layer is allowed (ROSMAP: scored from the other layers; PAAD: the layer "
         "contributes 0) and the answer is flagged `confidence: low` naming the layer. "
         "More than 20% imputed features in a layer also flags low confidence.",
+        "- Every value must be a finite number within the feature's accepted range, learnt from "
+        f"the training data ({paad_artifact.get('input_bounds_rule', 'see model.json')}, stored "
+        "as `input_bounds` in each `model.json`); a value outside it is refused with a 400 that "
+        "names the sample field or the CSV row and column, never scored (one absurd value moves "
+        "a linear model arbitrarily far).",
         "",
         "## Limits",
         "",
@@ -354,7 +359,9 @@ def model_card_markdown(
         "## Artifacts and reproduction",
         "",
         "- `rosmap/model.json`, `tcga_paad/model.json`: plain JSON (coefficients, means, scales, "
-        "feature names, curves). No pickles: loading them executes no code.",
+        f"input bounds, feature names, curves), formats `{rosmap_artifact['format']}` and "
+        f"`{paad_artifact['format']}` (v1 files, without input bounds, are refused by the "
+        "server). No pickles: loading them executes no code.",
         f"- Reproduce: `python -m training.omics` (about {meta['training_seconds']:.0f} s on this "
         "run's 2-core machine, shared with other training jobs at the time). Data from "
         "`CDSS_DATASETS_DIR` (default `../shared/datasets`). Deterministic given the seeds.",

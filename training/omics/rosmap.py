@@ -18,6 +18,8 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
 from sklearn.model_selection import StratifiedKFold  # type: ignore[import-untyped]
 
+from training.omics.bounds import describe as describe_bounds
+from training.omics.bounds import input_bounds
 from training.omics.data import ROSMAP_LABELS, ROSMAP_VIEWS, RosmapData
 from training.omics.metrics import (
     binary_metrics,
@@ -28,6 +30,9 @@ from training.omics.metrics import (
     roc_auc,
 )
 
+FORMAT = "omics-rosmap-late-fusion-v2"
+# MOGONET's preprocessing min-max scales every feature to [0, 1]: always an accepted input.
+INPUT_SCALE = (0.0, 1.0)
 C_GRID = tuple(float(c) for c in np.logspace(-3, 0, 13))
 QUICK_C_GRID = (0.01, 0.1)
 CV_FOLDS = 5
@@ -101,9 +106,9 @@ def select_c(
 
 
 def model_to_artifact(model: FusedModel, data: RosmapData) -> dict[str, Any]:
-    """The JSON-serializable artifact the inference engine reads."""
-    return {
-        "format": "omics-rosmap-late-fusion-v1",
+    """The JSON-serializable artifact the inference engine reads (v2: with input bounds)."""
+    artifact = {
+        "format": FORMAT,
         "labels": {"positive": ROSMAP_LABELS[1], "negative": ROSMAP_LABELS[0]},
         "views": {
             v: {
@@ -119,6 +124,25 @@ def model_to_artifact(model: FusedModel, data: RosmapData) -> dict[str, Any]:
         "hyperparameters": {"C": model.c, "penalty": "l2", "cv_folds": CV_FOLDS},
         "input_scale": "MOGONET-preprocessed values (each feature min-max scaled to [0, 1])",
     }
+    return add_input_bounds(artifact, data)
+
+
+def add_input_bounds(artifact: dict[str, Any], data: RosmapData) -> dict[str, Any]:
+    """The artifact with each view's per-feature input bounds, learnt on the training split.
+
+    Also upgrades a v1 artifact (same weights, no bounds) to the current format.
+    """
+    for view in ROSMAP_VIEWS:
+        entry = artifact["views"][view]
+        column = {name: i for i, name in enumerate(data.features[view])}
+        missing = [name for name in entry["features"] if name not in column]
+        if missing:
+            raise ValueError(f"ROSMAP view {view}: features {missing[:3]} are not in the data")
+        columns = [column[name] for name in entry["features"]]
+        entry["input_bounds"] = input_bounds(data.x_train[view][:, columns], INPUT_SCALE)
+    artifact["format"] = FORMAT
+    artifact["input_bounds_rule"] = describe_bounds(INPUT_SCALE)
+    return artifact
 
 
 def run(

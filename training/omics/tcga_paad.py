@@ -24,6 +24,8 @@ import numpy as np
 from lifelines.statistics import logrank_test  # type: ignore[import-untyped]
 from sklearn.model_selection import StratifiedKFold  # type: ignore[import-untyped]
 
+from training.omics.bounds import describe as describe_bounds
+from training.omics.bounds import input_bounds
 from training.omics.clinical import CLINICAL_SPEC, clinical_feature_names, encode_clinical
 from training.omics.cox import (
     breslow_baseline,
@@ -37,6 +39,7 @@ from training.omics.data import PaadData
 from training.omics.metrics import bootstrap_ci, mean_sd
 
 BLOCKS = ("clinical", "mirna", "cnv")
+FORMAT = "omics-paad-ridge-cox-v2"
 
 
 @dataclass(frozen=True)
@@ -203,14 +206,24 @@ def _median_survival(time: np.ndarray, event: np.ndarray) -> float | None:
 
 
 def build_artifact(
-    data: PaadData, prep: _Prepared, fit: _Fit, rows: np.ndarray, hp: HyperParams
+    data: PaadData,
+    x_clin: np.ndarray,
+    prep: _Prepared,
+    fit: _Fit,
+    rows: np.ndarray,
+    hp: HyperParams,
 ) -> dict[str, Any]:
-    """The JSON-serializable model the inference engine reads (fitted on ``rows``)."""
+    """The JSON-serializable model the inference engine reads (fitted on ``rows``).
+
+    Each block carries per-feature input bounds learnt on ``rows``, on the encoded scale the
+    model reads (``log1p`` features as log1p of the count).
+    """
     names = {
         "clinical": clinical_feature_names(),
         "mirna": data.mirna_features,
         "cnv": data.cnv_features,
     }
+    raw = {"clinical": x_clin, "mirna": data.mirna, "cnv": data.cnv}
     lp_train = fit.lp(prep)[rows]
     center = float(lp_train.mean())
     threshold = float(np.median(lp_train - center))
@@ -233,12 +246,14 @@ def build_artifact(
             "mean": prep.mean[b][cols].tolist(),
             "scale": prep.scale[b][cols].tolist(),
             "coef": fit.coef[b].tolist(),
+            "input_bounds": input_bounds(raw[b][rows][:, cols]),
         }
     blocks["clinical"]["encoding"] = CLINICAL_SPEC
     # Copy-number genes the screen dropped are still accepted as input (and ignored).
     blocks["cnv"]["input_features"] = list(data.cnv_features)
     return {
-        "format": "omics-paad-ridge-cox-v1",
+        "format": FORMAT,
+        "input_bounds_rule": describe_bounds(),
         "blocks": blocks,
         "lp_center": center,
         "risk_threshold": threshold,
@@ -300,7 +315,7 @@ def run(
         c_test = harrell_c(lp[test], data.time[test], data.event[test])
         per_seed.append({"seed": seed, **hp.as_dict(), "test_cindex": c_test})
         if shipped is None:
-            shipped = build_artifact(data, prep, fit, train, hp)
+            shipped = build_artifact(data, x_clin, prep, fit, train, hp)
             shipped_table = table
             lp_test_shipped = lp[test] - shipped["lp_center"]
     assert shipped is not None

@@ -21,6 +21,8 @@ import pytest
 
 from inference.engines.omics import OmicsEngine
 from inference.engines.omics.paad import ClinicalEncoder
+from training.omics import rosmap as rosmap_training
+from training.omics.bounds import SPREADS, input_bounds
 from training.omics.clinical import CLINICAL_SPEC, encode_clinical, encode_value
 from training.omics.cox import fit_ridge_cox, harrell_c, kaplan_meier, score_statistics
 from training.omics.data import REPO_ROOT, datasets_dir, load_paad, load_rosmap
@@ -225,3 +227,58 @@ def test_committed_paad_model_reproduces_its_reported_test_cindex() -> None:
         scores.append(engine.predict("tcga_paad", sample)["risk_score"])
     c = harrell_c(np.asarray(scores), data.time[data.test_idx], data.event[data.test_idx])
     assert c == pytest.approx(reported, abs=1e-9)
+
+
+def test_input_bounds_rule() -> None:
+    rng = np.random.default_rng(0)
+    x = np.column_stack(
+        [
+            rng.normal(5.0, 2.0, 400),  # ordinary: about median -/+ 20 SDs
+            np.r_[np.zeros(390), rng.normal(0, 3, 10)],  # MAD 0: the SD
+            np.full(400, 7.0),  # constant: a scale of 1
+            np.r_[rng.normal(0, 1, 399), 1e4],  # an outlier widens the range to include it
+            np.r_[np.full(200, np.nan), rng.normal(0, 1, 200)],  # NaN ignored
+        ]
+    )
+    bounds = input_bounds(x)
+    low, high = np.asarray(bounds["low"]), np.asarray(bounds["high"])
+    assert np.all(low <= np.nanmin(x, axis=0)) and np.all(high >= np.nanmax(x, axis=0))
+    assert low[0] == pytest.approx(5.0 - SPREADS * 2.0, abs=3.0)
+    assert high[1] == pytest.approx(SPREADS * np.std(x[:, 1]), rel=1e-9)
+    assert (low[2], high[2]) == (7.0 - SPREADS, 7.0 + SPREADS)
+    assert high[3] == 1e4
+    assert np.isfinite(low).all() and np.isfinite(high).all()
+    tight = np.column_stack([rng.normal(0.5, 0.01, 300)])
+    declared = input_bounds(tight, (0.0, 1.0))
+    assert declared["low"][0] == 0.0 and declared["high"][0] == 1.0
+    with pytest.raises(ValueError, match="no observed"):
+        input_bounds(np.array([[1.0, np.nan], [2.0, np.nan]]))
+
+
+@needs_data
+def test_committed_input_bounds_are_learnt_from_the_training_split() -> None:
+    """What ``make train-omics`` writes: the committed bounds are recomputed exactly from the data,
+    and no test-split value (a patient the model never saw) falls outside them."""
+    folder = _committed_version()
+    rosmap_artifact = json.loads((folder / "rosmap" / "model.json").read_text())
+    data = load_rosmap()
+    rebuilt = rosmap_training.add_input_bounds(json.loads(json.dumps(rosmap_artifact)), data)
+    assert rebuilt == rosmap_artifact
+    for view, entry in rosmap_artifact["views"].items():
+        x = data.x_test[view]
+        assert np.all(x >= np.asarray(entry["input_bounds"]["low"]))
+        assert np.all(x <= np.asarray(entry["input_bounds"]["high"]))
+    paad = json.loads((folder / "tcga_paad" / "model.json").read_text())
+    pdata = load_paad()
+    raw = {"clinical": encode_clinical(pdata.clinical), "mirna": pdata.mirna, "cnv": pdata.cnv}
+    for block, entry in paad["blocks"].items():
+        names = {"clinical": [s["name"] for s in CLINICAL_SPEC], "mirna": pdata.mirna_features,
+                 "cnv": pdata.cnv_features}[block]  # fmt: skip
+        cols = [names.index(f) for f in entry["features"]]
+        assert entry["input_bounds"] == input_bounds(raw[block][pdata.train_idx][:, cols])
+        test = raw[block][pdata.test_idx][:, cols]
+        low, high = (
+            np.asarray(entry["input_bounds"]["low"]),
+            np.asarray(entry["input_bounds"]["high"]),
+        )
+        assert np.all(np.isnan(test) | ((test >= low) & (test <= high)))

@@ -1,9 +1,16 @@
-"""Reading zip archives in memory with zip-bomb caps (member count, inflated size, ratio)."""
+"""Reading zip archives with zip-bomb caps (member count, inflated size per member and in all,
+compression ratio); a member is inflated only up to its declared size, read whole only when it is
+under ``VolumeLimits.max_member_bytes``, and otherwise streamed to disk or read a header at a time.
+"""
 
 from __future__ import annotations
 
 import zipfile
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 from inference.engines.imaging.volume import VolumeLimits
 from inference.errors import InvalidInput, PayloadTooLarge
@@ -23,16 +30,71 @@ def open_zip(path: Path, field_name: str) -> zipfile.ZipFile:
         ) from exc
 
 
+_COPY_CHUNK = 1024 * 1024
+# What reading a member can raise besides a clean read: a bad CRC or stream, an encrypted member
+# (RuntimeError), a compression method zipfile lacks (NotImplementedError).
+_MEMBER_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    RuntimeError,
+    NotImplementedError,
+    ValueError,
+)
+
+
+@contextmanager
+def open_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, field_name: str) -> Iterator[IO[bytes]]:
+    """The member as a stream; a member zipfile cannot read is a 400 naming it."""
+    try:
+        with zf.open(info) as fh:
+            yield fh
+    except _MEMBER_ERRORS as exc:
+        raise InvalidInput(
+            f"{field_name}: zip member {info.filename!r} cannot be read "
+            f"({type(exc).__name__}: {exc})",
+            field=field_name,
+        ) from exc
+
+
+def _inflates_past(info: zipfile.ZipInfo, field_name: str) -> InvalidInput:
+    return InvalidInput(
+        f"{field_name}: zip member {info.filename!r} inflates past its declared size",
+        field=field_name,
+    )
+
+
 def read_zip_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, field_name: str) -> bytes:
     """Read one member, refusing to inflate past its declared size."""
-    with zf.open(info) as fh:
+    with open_member(zf, info, field_name) as fh:
         data = fh.read(info.file_size + 1)
     if len(data) > info.file_size:
-        raise InvalidInput(
-            f"{field_name}: zip member {info.filename!r} inflates past its declared size",
+        raise _inflates_past(info, field_name)
+    return data
+
+
+def extract_zip_member(
+    zf: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    target: Path,
+    limits: VolumeLimits,
+    field_name: str,
+) -> None:
+    """Stream one member to ``target`` in bounded chunks, never past its declared size."""
+    if info.file_size > limits.max_decoded_bytes + 16 * 1024 * 1024:
+        raise PayloadTooLarge(
+            f"{field_name}: zip member {info.filename!r} inflates to {info.file_size} bytes, over "
+            f"the limit of {limits.max_decoded_bytes}",
             field=field_name,
         )
-    return data
+    written = 0
+    with open_member(zf, info, field_name) as src, target.open("wb") as dst:
+        while chunk := src.read(_COPY_CHUNK):
+            written += len(chunk)
+            if written > info.file_size:
+                raise _inflates_past(info, field_name)
+            dst.write(chunk)
 
 
 def zip_members(

@@ -1,10 +1,13 @@
 """Reading a zipped DICOM CT series safely into an HU array with its RAS affine.
 
-The zip is opened in memory (nothing is extracted to disk). Before any pixel is decoded: the file
-size cap, member count, declared uncompressed total and per-member compression ratio (zip-bomb
-caps), then every member's DICOM header (read without pixels): one CT series, consistent matrix,
-orientation and spacing, distinct slice positions, uniform slice spacing, dimensions within caps.
-Pixels are then decoded slice by slice and rescaled to HU (RescaleSlope/RescaleIntercept).
+Nothing is extracted to disk. Before any pixel is decoded: the file size cap, member count,
+declared uncompressed total and per-member compression ratio (zip-bomb caps), then every member's
+DICOM header, streamed out of the zip up to the pixel data and no further: one CT series of
+single-frame images, consistent matrix, orientation and spacing, distinct slice positions, uniform
+slice spacing, dimensions within caps, and the pixel data of all slices within
+``VolumeLimits.max_decoded_bytes``. Pixels are then decoded one member at a time (each at most
+``max_member_bytes``) and rescaled to HU (RescaleSlope/RescaleIntercept) into the one float32
+array: memory is that array plus one slice, whatever the archive holds.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import numpy as np
 import pydicom
 from pydicom.errors import InvalidDicomError
 
-from inference.engines.imaging.archive import open_zip, read_zip_member, zip_members
+from inference.engines.imaging.archive import open_member, open_zip, read_zip_member, zip_members
 from inference.engines.imaging.volume import VolumeLimits, check_affine, check_grid
 from inference.errors import InvalidInput, PayloadTooLarge
 
@@ -28,7 +31,8 @@ from inference.errors import InvalidInput, PayloadTooLarge
 class _Slice:
     name: str
     position: np.ndarray
-    ds: Any
+    ds: Any  # the header only (read with stop_before_pixels)
+    info: zipfile.ZipInfo
 
 
 def _float_list(ds: Any, keyword: str, n: int, name: str, field_name: str) -> np.ndarray:
@@ -59,30 +63,57 @@ def read_dicom_zip(
         infos = zip_members(zf, limits, field_name)
         slices = []
         for info in infos:
-            try:
-                raw = read_zip_member(zf, info, field_name)
-                ds = pydicom.dcmread(io.BytesIO(raw), force=False)
-            except (
-                InvalidDicomError,
-                zipfile.BadZipFile,
-                EOFError,
-                OSError,
-                ValueError,
-                KeyError,
-            ) as exc:
-                raise InvalidInput(
-                    f"{field_name}: zip member {info.filename!r} is not a readable DICOM file "
-                    f"({exc})",
-                    field=field_name,
-                ) from exc
-            if "PixelData" not in ds:
+            ds = _read_header(zf, info, field_name)
+            if "Rows" not in ds or "Columns" not in ds:
                 continue  # presentation states, reports and other non-image objects
-            slices.append(_Slice(info.filename, np.zeros(3), ds))
-        return _assemble(slices, limits, field_name)
+            if info.file_size > limits.max_member_bytes:
+                raise PayloadTooLarge(
+                    f"{field_name}: zip member {info.filename!r} inflates to {info.file_size} "
+                    f"bytes, over the per-slice limit of {limits.max_member_bytes}",
+                    field=field_name,
+                )
+            slices.append(_Slice(info.filename, np.zeros(3), ds, info))
+        return _assemble(zf, slices, limits, field_name)
+
+
+def _read_header(zf: zipfile.ZipFile, info: zipfile.ZipInfo, field_name: str) -> Any:
+    """One member's DICOM header, inflated only up to its pixel data."""
+    try:
+        with open_member(zf, info, field_name) as fh:
+            return pydicom.dcmread(fh, force=False, stop_before_pixels=True)
+    except (InvalidDicomError, EOFError, OSError, ValueError, KeyError, TypeError) as exc:
+        raise InvalidInput(
+            f"{field_name}: zip member {info.filename!r} is not a readable DICOM file ({exc})",
+            field=field_name,
+        ) from exc
+
+
+def _decoded_bytes(slices: list[_Slice], field_name: str) -> int:
+    total = 0
+    for s in slices:
+        ds = s.ds
+        try:
+            frames = int(ds.get("NumberOfFrames", 1) or 1)
+            bits = int(ds.get("BitsAllocated", 16) or 16)
+            samples = int(ds.get("SamplesPerPixel", 1) or 1)
+            rows, cols = int(ds.get("Rows", 0)), int(ds.get("Columns", 0))
+        except (TypeError, ValueError) as exc:
+            raise InvalidInput(
+                f"{field_name}: {s.name} has an unreadable image pixel description",
+                field=field_name,
+            ) from exc
+        if frames != 1:
+            raise InvalidInput(
+                f"{field_name}: {s.name} is a multi-frame image ({frames} frames); upload a "
+                "series of single-frame slices",
+                field=field_name,
+            )
+        total += rows * cols * samples * max(bits, 8) // 8
+    return total
 
 
 def _assemble(
-    slices: list[_Slice], limits: VolumeLimits, field_name: str
+    zf: zipfile.ZipFile, slices: list[_Slice], limits: VolumeLimits, field_name: str
 ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     if not slices:
         raise InvalidInput(f"{field_name}: the zip archive holds no DICOM images", field=field_name)
@@ -146,6 +177,13 @@ def _assemble(
         step = float(first.get("SliceThickness", 1.0) or 1.0)
         slice_vec = normal * step
     check_grid((cols, rows, len(slices)), (spacing[1], spacing[0], step), limits, field_name)
+    decoded = _decoded_bytes(slices, field_name)
+    if decoded > limits.max_decoded_bytes:
+        raise PayloadTooLarge(
+            f"{field_name}: the series decodes to {decoded} bytes of pixel data, over the limit "
+            f"of {limits.max_decoded_bytes}",
+            field=field_name,
+        )
     # DICOM patient space is LPS; the voxel axes are (column i, row j, slice k).
     lps = np.eye(4)
     lps[:3, 0] = row_dir * spacing[1]
@@ -157,8 +195,9 @@ def _assemble(
 
     data = np.empty((cols, rows, len(slices)), dtype=np.float32)
     for k, s in enumerate(slices):
+        ds = _read_slice(zf, s, field_name)
         try:
-            pixels = s.ds.pixel_array
+            pixels = ds.pixel_array
         except Exception as exc:  # pydicom raises many types for bad or undecodable pixel data
             raise InvalidInput(
                 f"{field_name}: pixel data of {s.name} cannot be decoded "
@@ -167,9 +206,22 @@ def _assemble(
             ) from exc
         if pixels.shape != (rows, cols):
             raise InvalidInput(f"{field_name}: {s.name} is not a single 2D frame", field=field_name)
-        slope = float(s.ds.get("RescaleSlope", 1.0) or 1.0)
-        inter = float(s.ds.get("RescaleIntercept", 0.0) or 0.0)
-        data[:, :, k] = (pixels.astype(np.float32) * np.float32(slope) + np.float32(inter)).T
+        try:
+            slope = float(ds.get("RescaleSlope", 1.0) or 1.0)
+            inter = float(ds.get("RescaleIntercept", 0.0) or 0.0)
+        except (TypeError, ValueError) as exc:
+            raise InvalidInput(
+                f"{field_name}: {s.name} has an unreadable RescaleSlope or RescaleIntercept",
+                field=field_name,
+            ) from exc
+        with np.errstate(over="ignore", invalid="ignore"):  # checked just below
+            hu = pixels.astype(np.float32) * np.float32(slope) + np.float32(inter)
+        if not np.all(np.isfinite(hu)):
+            raise InvalidInput(
+                f"{field_name}: {s.name} rescales to values beyond float32", field=field_name
+            )
+        data[:, :, k] = hu.T
+        del ds, pixels, hu
     meta = {
         "series_instance_uid": str(first.get("SeriesInstanceUID", "")),
         "slices": len(slices),
@@ -178,3 +230,14 @@ def _assemble(
         else "",
     }
     return data, affine, meta
+
+
+def _read_slice(zf: zipfile.ZipFile, s: _Slice, field_name: str) -> Any:
+    """The whole member (header and pixels) of one slice; at most ``max_member_bytes`` long."""
+    try:
+        return pydicom.dcmread(io.BytesIO(read_zip_member(zf, s.info, field_name)), force=False)
+    except (InvalidDicomError, EOFError, OSError, ValueError, KeyError, TypeError) as exc:
+        raise InvalidInput(
+            f"{field_name}: zip member {s.name!r} is not a readable DICOM file ({exc})",
+            field=field_name,
+        ) from exc

@@ -8,10 +8,11 @@ can fix is an ``InvalidInput`` (400) or ``PayloadTooLarge`` (413) raised before 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -24,6 +25,9 @@ from inference.engines.imaging.measure import measure_labelmap, measure_mask
 from inference.engines.imaging.segmentation import is_multilabel, iter_masks, load_labelmap
 from inference.engines.imaging.volume import Volume, VolumeLimits
 from inference.errors import NotReady
+
+if TYPE_CHECKING:
+    from inference.config import InferenceConfig
 
 MODEL_NAME = "cdss-imaging"
 
@@ -39,6 +43,12 @@ class ImagingEngine:
         self.version: str | None = None
         self.adrenal: AdrenalClassifier | None = None
         self.metrics: dict[str, Any] = {}
+
+    def configure(self, config: InferenceConfig) -> None:
+        """Take the imaging limits the server is configured with (called before ``load``)."""
+        self.limits = dataclasses.replace(
+            self.limits, max_decoded_bytes=config.imaging_max_decoded_bytes
+        )
 
     def load(self, model_dir: Path) -> None:
         model_dir = Path(model_dir)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from inference.engines.imaging.archive import ZIP_MAGIC
 from inference.engines.imaging.dicom_io import read_dicom_zip
-from inference.engines.imaging.nifti_io import nifti_affine, open_nifti, read_voxels
+from inference.engines.imaging.nifti_io import nifti_affine, open_nifti, read_hu
 from inference.engines.imaging.volume import Volume, VolumeLimits, reorient_to_ras
 from inference.errors import InvalidInput
 
@@ -43,6 +43,6 @@ def load_volume(
         data, affine, meta = read_dicom_zip(path, limits, field_name)
     else:
         img = open_nifti(path, limits, field_name)
-        data, affine, meta = read_voxels(img, field_name), nifti_affine(img), {}
+        data, affine, meta = read_hu(img, path, field_name), nifti_affine(img), {}
     data, affine = reorient_to_ras(data, affine)
     return Volume(data=data, affine=affine, source_format=fmt, meta=meta)

@@ -1,9 +1,11 @@
 """Reading a segmentation that belongs to a volume: a multi-label NIfTI (TotalSegmentator style) or
 one binary NIfTI mask per structure (a folder, or a zip of ``<structure>.nii.gz`` files).
 
-Every file passes the same header checks as a volume, and must lie on the volume's grid after
-both are reoriented to RAS (TotalSegmentator writes its masks on the input grid); otherwise a 400
-says so.
+Every file passes the same header checks as a volume (including the decoded-bytes cap), and must
+lie on the volume's grid after both are reoriented to RAS (TotalSegmentator writes its masks on
+the input grid); otherwise a 400 says so, from the header, before any voxel is read. Labels are
+read slab by slab into uint16; zipped masks are streamed to a temporary file one at a time, never
+held in memory whole.
 """
 
 from __future__ import annotations
@@ -15,13 +17,17 @@ from pathlib import Path
 
 import numpy as np
 
-from inference.engines.imaging.archive import ZIP_MAGIC, open_zip, read_zip_member, zip_members
-from inference.engines.imaging.nifti_io import nifti_affine, open_nifti, read_voxels
-from inference.engines.imaging.volume import Volume, VolumeLimits, reorient_to_ras
+from inference.engines.imaging.archive import ZIP_MAGIC, extract_zip_member, open_zip, zip_members
+from inference.engines.imaging.nifti_io import (
+    nifti_affine,
+    open_nifti,
+    read_labels,
+    volume_shape,
+)
+from inference.engines.imaging.volume import Volume, VolumeLimits, ras_grid, reorient_to_ras
 from inference.errors import InvalidInput
 
 _MASK_NAME = re.compile(r"^([A-Za-z0-9_\-]{1,80})\.nii(\.gz)?$")
-MAX_LABEL = 65535
 
 
 def is_multilabel(path: Path) -> bool:
@@ -35,20 +41,10 @@ def is_multilabel(path: Path) -> bool:
 def _on_grid(path: Path, volume: Volume, limits: VolumeLimits, field_name: str) -> np.ndarray:
     """Read a NIfTI segmentation file (integers) reoriented to RAS on the volume's grid."""
     img = open_nifti(path, limits, field_name)
-    raw = read_voxels(img, field_name, as_float=False)
-    if raw.dtype.kind == "f" and (
-        not np.all(np.isfinite(raw)) or not np.array_equal(raw, np.round(raw))
-    ):
-        raise InvalidInput(f"{field_name}: label values must be whole numbers", field=field_name)
-    if raw.size and ((raw.dtype.kind != "u" and raw.min() < 0) or raw.max() > MAX_LABEL):
+    shape, affine = ras_grid(volume_shape(img), nifti_affine(img))
+    if shape != volume.shape:
         raise InvalidInput(
-            f"{field_name}: label values must lie in 0..{MAX_LABEL}", field=field_name
-        )
-    data, affine = reorient_to_ras(raw, nifti_affine(img))
-    if data.shape != volume.shape:
-        raise InvalidInput(
-            f"{field_name}: grid {list(data.shape)} does not match the volume's "
-            f"{list(volume.shape)}",
+            f"{field_name}: grid {list(shape)} does not match the volume's {list(volume.shape)}",
             field=field_name,
         )
     tol = 1e-3 * max(volume.spacing_mm) + 1e-3
@@ -58,6 +54,7 @@ def _on_grid(path: Path, volume: Volume, limits: VolumeLimits, field_name: str) 
             "(not on the same grid)",
             field=field_name,
         )
+    data, _ = reorient_to_ras(read_labels(img, path, field_name), nifti_affine(img))
     return data
 
 
@@ -96,7 +93,7 @@ def iter_masks(
         for info in infos:
             name = Path(info.filename).name  # the basename only: nothing is written outside tmp
             target = Path(tmp) / name
-            target.write_bytes(read_zip_member(zf, info, field_name))
+            extract_zip_member(zf, info, target, limits, field_name)
             mask = _on_grid(target, volume, limits, f"{field_name}:{name}") > 0
             target.unlink()
             yield _stem(name), mask

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from inference.engines.base import DISCLAIMER
+from inference.engines.omics.layers import InvalidValue
 from inference.engines.omics.paad import PaadModel
 from inference.engines.omics.rosmap import RosmapModel
 from inference.errors import InvalidInput, NotReady
@@ -69,8 +70,14 @@ class OmicsEngine:
         result["disclaimer"] = DISCLAIMER
         return result
 
-    def predict_batch(self, model: str, samples: list[Any]) -> list[dict[str, Any]]:
-        """Each sample answered alone: ``{"ok": True, ...result}`` or ``{"ok": False, error}``."""
+    def predict_batch(
+        self, model: str, samples: list[Any], *, values_fail_batch: bool = False
+    ) -> list[dict[str, Any]]:
+        """Each sample answered alone: ``{"ok": True, ...result}`` or ``{"ok": False, error}``.
+
+        With ``values_fail_batch`` (a table upload), a bad value fails the whole batch instead:
+        the ``InvalidValue`` is raised with ``index`` set to its sample's position.
+        """
         self._model(model)
         if len(samples) > MAX_BATCH:
             raise InvalidInput(
@@ -80,6 +87,11 @@ class OmicsEngine:
         for index, sample in enumerate(samples):
             try:
                 out.append({"ok": True, "index": index, **self.predict(model, sample)})
+            except InvalidValue as exc:
+                if values_fail_batch:
+                    exc.index = index
+                    raise
+                out.append({"ok": False, "index": index, **exc.to_dict()})
             except InvalidInput as exc:
                 out.append({"ok": False, "index": index, **exc.to_dict()})
         return out

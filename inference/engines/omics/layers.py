@@ -1,8 +1,12 @@
 """Turning one request sample (``{layer: {feature: value}}``) into model-ordered vectors.
 
 Shared by both omics models. Validation errors are ``InvalidInput`` naming the offending field
-(``sample.<layer>.<feature>``). Features the model uses but the sample lacks are imputed with the
-training mean and counted; names the model does not know are counted and otherwise ignored.
+(``sample.<layer>.<feature>``); a bad *value* is an ``InvalidValue`` that also carries the layer
+and the name the caller used, so a table upload can name its row and column. A value must be a
+finite number within the feature's input bounds (learnt from the training data, stored in the
+artifact): the models are linear, and one absurd value would move the answer arbitrarily far.
+Features the model uses but the sample lacks are imputed with the training mean and counted; names
+the model does not know are counted and otherwise ignored.
 """
 
 from __future__ import annotations
@@ -29,13 +33,79 @@ def _aliases(name: str) -> list[str]:
     return keys
 
 
+class InvalidValue(InvalidInput):
+    """A value a model cannot take, with its place: ``layer`` and the feature ``name`` as sent.
+
+    ``index`` is set by a batch that fails as a whole (a table upload) to the sample's position.
+    """
+
+    def __init__(self, layer: str, name: str, reason: str) -> None:
+        where = f"sample.{layer}.{name}"
+        super().__init__(f"{where}: {reason}", field=where)
+        self.layer = layer
+        self.name = name
+        self.reason = reason
+        self.index: int | None = None
+
+
+@dataclass(frozen=True)
+class InputBounds:
+    """Per-feature ``[low, high]`` on the model's input scale, aligned with ``LayerSpec.features``.
+
+    ``rule`` says how they were learnt; ``log1p`` names features whose model input is
+    ``log1p(value)`` (their bounds are shown to the caller on the value's own scale).
+    """
+
+    low: np.ndarray
+    high: np.ndarray
+    rule: str
+    log1p: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_artifact(
+        cls, raw: Any, n_features: int, rule: str, where: str, log1p: frozenset[str] = frozenset()
+    ) -> InputBounds:
+        """Read ``{"low": [...], "high": [...]}``; a missing or malformed entry is a ValueError."""
+        if not isinstance(raw, Mapping) or "low" not in raw or "high" not in raw:
+            raise ValueError(f"{where}: no input_bounds")
+        low, high = np.asarray(raw["low"], float), np.asarray(raw["high"], float)
+        if low.shape != (n_features,) or high.shape != (n_features,):
+            raise ValueError(f"{where}: input_bounds do not match the {n_features} features")
+        if not (np.all(np.isfinite(low)) and np.all(np.isfinite(high)) and np.all(low <= high)):
+            raise ValueError(f"{where}: input_bounds must be finite with low <= high")
+        return cls(low, high, rule, log1p)
+
+    def check(self, values: np.ndarray, spec: LayerSpec, raw: Mapping[str, Any]) -> None:
+        """Refuse the first value (in feature order) outside its bounds; NaN (imputed) passes.
+
+        ``raw`` is the layer as sent, to name the feature as the caller spelled it.
+        """
+        outside = (values < self.low) | (values > self.high)
+        if not outside.any():
+            return
+        i = int(np.flatnonzero(outside)[0])
+        feature, number = spec.features[i], float(values[i])
+        sent_as = next((name for name in raw if spec.canonical(name) == feature), feature)
+        low, high = float(self.low[i]), float(self.high[i])
+        if feature in self.log1p:  # shown on the scale the caller sent (a count)
+            low, high, number = max(math.expm1(low), 0.0), math.expm1(high), math.expm1(number)
+        raise InvalidValue(
+            spec.name,
+            sent_as,
+            f"{number:.6g} is outside the accepted range [{low:.6g}, {high:.6g}] for this "
+            f"feature ({self.rule}); check the units and scaling",
+        )
+
+
 @dataclass
 class LayerSpec:
-    """One layer of a model: the features it uses (in order) and the names it accepts."""
+    """One layer of a model: the features it uses (in order), the names it accepts, and the
+    bounds of its values."""
 
     name: str
     features: list[str]
     known: list[str] = field(default_factory=list)  # accepted names; defaults to ``features``
+    bounds: InputBounds | None = None
     _lookup: dict[str, str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -72,7 +142,10 @@ def numeric_value(feature: str, value: Any, field_name: str) -> float:
         raise InvalidInput(
             f"{field_name}: must be a number, got {type(value).__name__}", field=field_name
         )
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond the float range
+        number = math.inf
     if not math.isfinite(number):
         raise InvalidInput(f"{field_name}: must be a finite number", field=field_name)
     return number
@@ -106,9 +179,18 @@ def parse_layer(
             unknown += 1
             continue
         recognized += 1
-        number = converter(canonical, value, f"{where}.{name}")
+        field_name = f"{where}.{name}"
+        try:
+            number = converter(canonical, value, field_name)
+        except InvalidValue:
+            raise
+        except InvalidInput as exc:
+            reason = exc.message.removeprefix(f"{field_name}: ")
+            raise InvalidValue(spec.name, name, reason) from None
         if canonical in index:
             values[index[canonical]] = number
+    if spec.bounds is not None:
+        spec.bounds.check(values, spec, raw)
     if recognized == 0:
         example = ", ".join(spec.features[:3])
         raise InvalidInput(

@@ -1,6 +1,8 @@
 """The TCGA-PAAD survival risk model as served: one ridge Cox model over three blocks.
 
-Reads ``tcga_paad/model.json`` (written by ``training.omics.tcga_paad``). The risk score is the
+Reads ``tcga_paad/model.json`` (written by ``training.omics.tcga_paad``; format v2, with each
+block's per-feature input bounds on the encoded scale: a v1 file is refused by name). The risk
+score is the
 centered linear predictor (log relative hazard vs the average training patient); the risk group
 splits at the training median; the group's survival curve is the Kaplan-Meier curve of the
 training patients in that group. Clinical values follow the encoding stored in the artifact.
@@ -17,15 +19,17 @@ from typing import Any
 import numpy as np
 
 from inference.engines.omics.layers import (
+    InputBounds,
     LayerSpec,
     check_sample,
     coverage,
     numeric_value,
     parse_layer,
 )
+from inference.engines.omics.rosmap import check_format
 from inference.errors import InvalidInput
 
-FORMAT = "omics-paad-ridge-cox-v1"
+FORMAT = "omics-paad-ridge-cox-v2"
 BLOCKS = ("mirna", "cnv", "clinical")
 NOT_ASSESSABLE = {"mx", "nx", "rx", "unknown", "not available", ""}
 HORIZONS_DAYS = (365, 730)
@@ -36,6 +40,11 @@ def _step_value(points: list[list[float]], t: float) -> float:
     times = [p[0] for p in points]
     idx = bisect.bisect_right(times, t) - 1
     return float(points[idx][1]) if idx >= 0 else 1.0
+
+
+def _survival(baseline: float, risk_score: float) -> float:
+    """``baseline ** exp(risk_score)``; exp is capped so a huge risk gives 0, not an overflow."""
+    return float(baseline ** math.exp(min(risk_score, 700.0)))
 
 
 class ClinicalEncoder:
@@ -77,14 +86,26 @@ class PaadModel:
 
     def __init__(self, path: Path) -> None:
         artifact = json.loads(Path(path).read_text(encoding="utf-8"))
-        if artifact.get("format") != FORMAT:
-            raise ValueError(f"{path}: not a {FORMAT} artifact")
+        check_format(artifact, Path(path), FORMAT)
+        rule = str(artifact.get("input_bounds_rule", "learnt from the training data"))
+        log1p = frozenset(
+            spec["name"]
+            for spec in artifact["blocks"]["clinical"]["encoding"]
+            if spec.get("transform") == "log1p"
+        )
         self.layers: dict[str, LayerSpec] = {}
         self.params: dict[str, dict[str, np.ndarray]] = {}
         for block in BLOCKS:
             b = artifact["blocks"][block]
+            bounds = InputBounds.from_artifact(
+                b.get("input_bounds"),
+                len(b["features"]),
+                rule,
+                f"tcga_paad block {block}",
+                log1p if block == "clinical" else frozenset(),
+            )
             self.layers[block] = LayerSpec(
-                block, list(b["features"]), list(b.get("input_features", []))
+                block, list(b["features"]), list(b.get("input_features", [])), bounds
             )
             self.params[block] = {k: np.asarray(b[k], float) for k in ("mean", "scale", "coef")}
         self.encoder = ClinicalEncoder(artifact["blocks"]["clinical"]["encoding"])
@@ -138,7 +159,7 @@ class PaadModel:
             "group_median_survival_days": info["median_survival_days"],
             "group_size": {"patients": info["n"], "deaths": info["events"]},
             "predicted_survival": {
-                str(h): _step_value(self.baseline, h) ** math.exp(risk_score) for h in HORIZONS_DAYS
+                str(h): _survival(_step_value(self.baseline, h), risk_score) for h in HORIZONS_DAYS
             },
             "top_features": [
                 {

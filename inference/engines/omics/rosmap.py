@@ -1,6 +1,7 @@
 """The ROSMAP AD-vs-control model as served: late fusion of per-omics logistic regressions.
 
-Reads ``rosmap/model.json`` (written by ``training.omics.rosmap``). The fused logit is
+Reads ``rosmap/model.json`` (written by ``training.omics.rosmap``; format v2, which adds each
+view's per-feature input bounds: a v1 file is refused by name). The fused logit is
 ``a + b * mean(view logits over the layers present)``; each feature's contribution
 ``b * coef * z / n_layers`` is exact: with the intercepts, the contributions add up to the logit.
 """
@@ -13,10 +14,29 @@ from typing import Any
 
 import numpy as np
 
-from inference.engines.omics.layers import LayerSpec, check_sample, coverage, parse_layer
+from inference.engines.omics.layers import (
+    InputBounds,
+    LayerSpec,
+    check_sample,
+    coverage,
+    parse_layer,
+)
 
-FORMAT = "omics-rosmap-late-fusion-v1"
+FORMAT = "omics-rosmap-late-fusion-v2"
 VIEWS = ("mrna", "methylation", "mirna")
+
+
+def check_format(artifact: dict[str, Any], path: Path, expected: str) -> None:
+    """Refuse an artifact of another format, by name (v1 files predate the input bounds)."""
+    found = artifact.get("format")
+    if found == expected:
+        return
+    hint = (
+        "; it predates per-feature input bounds: rebuild the version with `make train-omics`"
+        if isinstance(found, str) and found.endswith("-v1")
+        else ""
+    )
+    raise ValueError(f"{path.parent.name}/{path.name} is format {found!r}, not {expected}{hint}")
 
 
 class RosmapModel:
@@ -24,8 +44,8 @@ class RosmapModel:
 
     def __init__(self, path: Path) -> None:
         artifact = json.loads(Path(path).read_text(encoding="utf-8"))
-        if artifact.get("format") != FORMAT:
-            raise ValueError(f"{path}: not a {FORMAT} artifact")
+        check_format(artifact, Path(path), FORMAT)
+        rule = str(artifact.get("input_bounds_rule", "learnt from the training data"))
         self.labels = artifact["labels"]
         self.a = float(artifact["fusion"]["a"])
         self.b = float(artifact["fusion"]["b"])
@@ -35,7 +55,10 @@ class RosmapModel:
         self.params: dict[str, dict[str, Any]] = {}
         for view in VIEWS:
             v = artifact["views"][view]
-            self.layers[view] = LayerSpec(view, list(v["features"]))
+            bounds = InputBounds.from_artifact(
+                v.get("input_bounds"), len(v["features"]), rule, f"rosmap view {view}"
+            )
+            self.layers[view] = LayerSpec(view, list(v["features"]), bounds=bounds)
             self.params[view] = {
                 "mean": np.asarray(v["mean"], float),
                 "scale": np.asarray(v["scale"], float),
@@ -69,7 +92,8 @@ class RosmapModel:
             imputed[view] = parsed.imputed
             unknown[view] = parsed.unknown
         logit = self.a + self.b * float(np.mean(view_logits))
-        p_ad = float(1.0 / (1.0 + np.exp(-logit)))
+        with np.errstate(over="ignore"):  # a logit far below 0 gives exp overflow, p = 0
+            p_ad = float(1.0 / (1.0 + np.exp(-logit)))
         missing_layers, reasons = coverage(self.layers, present, imputed)
         contributions.sort(key=lambda c: abs(c[3]), reverse=True)
         positive, negative = self.labels["positive"], self.labels["negative"]
