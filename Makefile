@@ -8,8 +8,9 @@ PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/cdss
 MYSQL_TEST_URL ?= mysql://root@127.0.0.1:3306/cdss?charset=utf8mb4
 SECRET_FOR_CHECKS := make-test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz
 
-.PHONY: run test install lint typecheck migrations-check deploy-check pytest pytest-sqlite \
-        pytest-postgres pytest-mysql services migrate demo train train-sequences train-omics train-imaging \
+.PHONY: run dev test install lint typecheck migrations-check deploy-check pytest pytest-sqlite \
+        pytest-postgres pytest-mysql schema-test services migrate demo train train-sequences \
+        train-omics train-imaging \
         bench clean
 
 $(PY):
@@ -34,6 +35,10 @@ demo: migrate
 run: demo
 	@echo "CDSS on http://127.0.0.1:8000  (API docs: http://127.0.0.1:8000/api/docs/)"
 	$(BIN)/honcho start -f Procfile
+
+# As `make run`, with Django's debug pages on: for a developer's machine only, never a server.
+dev: demo
+	DJANGO_DEBUG=true $(BIN)/honcho start -f Procfile
 
 services:
 	@bash scripts/ensure_services.sh
@@ -66,7 +71,11 @@ pytest-mysql: install services
 
 pytest: pytest-sqlite pytest-postgres
 
-test: lint typecheck migrations-check deploy-check pytest
+# The OpenAPI schema against a live server: Schemathesis, fixed seed (scripts/schema_test.py).
+schema-test: install
+	$(PY) scripts/schema_test.py
+
+test: lint typecheck migrations-check deploy-check pytest schema-test
 
 # The shipped sequence model; `make train-sequences` reproduces it (SEQ_VERSION=... for a new one).
 SEQ_VERSION ?= seq-2026.11.3

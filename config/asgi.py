@@ -1,5 +1,6 @@
 """ASGI entry point: HTTP through Django, WebSockets through Channels.
 
+Request bodies over their route's limit are refused before Django reads them (cdss.common.asgi).
 Every WebSocket route is origin-checked and JWT-authenticated (cdss.jobs.websocket_auth).
 """
 
@@ -12,12 +13,13 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from cdss.common.asgi import BodyLimitMiddleware  # noqa: E402
 from cdss.jobs.routing import websocket_urlpatterns as jobs_websockets  # noqa: E402
 from cdss.jobs.websocket_auth import JwtAuthMiddleware, origin_checked  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": BodyLimitMiddleware(django_asgi_app),
         "websocket": origin_checked(JwtAuthMiddleware(URLRouter([*jobs_websockets]))),
     }
 )

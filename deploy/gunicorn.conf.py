@@ -9,6 +9,9 @@ import multiprocessing
 import os
 
 bind = os.environ.get("CDSS_WEB_BIND", "unix:/run/cdss/web.sock")
+# The socket is for nginx (in the cdss group) only: Django trusts its forwarded headers
+# (CDSS_TRUSTED_PROXIES=unix), so no other local user may connect to it.
+umask = 0o007
 # ASGI workers: each holds many WebSockets; two per core is plenty for a hospital.
 worker_class = os.environ.get("CDSS_WEB_WORKER_CLASS", "uvicorn.workers.UvicornWorker")
 workers = int(os.environ.get("CDSS_WEB_WORKERS", multiprocessing.cpu_count() * 2))

@@ -6,5 +6,6 @@ urlpatterns = [
     path("token/", apis.TokenObtainApi.as_view(), name="auth-token"),
     path("token/refresh/", apis.TokenRefreshApi.as_view(), name="auth-token-refresh"),
     path("logout/", apis.LogoutApi.as_view(), name="auth-logout"),
+    path("password/", apis.PasswordChangeApi.as_view(), name="auth-password"),
     path("me/", apis.MeApi.as_view(), name="auth-me"),
 ]

@@ -65,3 +65,15 @@ def access_events_record_page(
     if not events:
         events = [AccessEvent(action=action, outcome=Outcome.OK, object_type=object_type, **base)]
     AccessEvent.objects.bulk_create(events)
+
+
+def access_event_list_read_record(*, user: Any, page: Iterable[AccessEvent]) -> None:
+    """Reading the trail is itself recorded: one event per patient whose history was shown (and
+    one without a patient when none was), so who looked at a patient's access history is known."""
+    patients = sorted({e.patient_id for e in page if e.patient_id is not None})
+    access_events_record_page(
+        user=user,
+        action="audit.list",
+        object_type="access_event",
+        shown=[(patient_id, "") for patient_id in patients],
+    )

@@ -13,6 +13,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cdss.common.exceptions import error_body, record_denied
+
 _health_schema = inline_serializer(
     "Health", fields={"ok": serializers.BooleanField(), "status": serializers.CharField()}
 )
@@ -47,7 +49,7 @@ class ReadinessApi(APIView):
 
 
 def _error(status: int, message: str) -> JsonResponse:
-    return JsonResponse({"error": message, "detail": {}}, status=status)
+    return JsonResponse(error_body(status, message), status=status)
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
@@ -55,6 +57,7 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Jso
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    record_denied(request)
     return _error(403, "Permission denied.")
 
 

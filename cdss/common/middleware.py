@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import ipaddress
 import logging
 import re
 import time
@@ -9,8 +11,10 @@ import uuid
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from cdss.common.limits import body_limit_for, too_large_message
 from cdss.common.request_context import (
     RequestContext,
     reset_request_context,
@@ -24,23 +28,96 @@ _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 Handler = Callable[[HttpRequest], HttpResponse]
 
 
-def _client_ip(request: HttpRequest) -> str | None:
-    # Behind the bundled nginx, REMOTE_ADDR is the proxy; nginx sets X-Real-IP from the client.
-    real_ip = request.META.get("HTTP_X_REAL_IP", "")
-    if real_ip and request.META.get("REMOTE_ADDR") in ("127.0.0.1", "::1"):
-        return str(real_ip)[:45]
+# What CDSS_TRUSTED_PROXIES names: networks, plus "unix" for a unix-socket peer (no REMOTE_ADDR).
+_Networks = tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+_UNIX_PEER = "unix"
+
+
+@functools.lru_cache(maxsize=8)
+def _trusted_proxies(entries: tuple[str, ...]) -> tuple[_Networks, bool]:
+    networks = []
+    for entry in entries:
+        if entry == _UNIX_PEER:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(entry.strip(), strict=False))
+        except ValueError as exc:
+            raise ImproperlyConfigured(
+                f"CDSS_TRUSTED_PROXIES: {entry!r} is not an IP address, a CIDR network or 'unix'"
+            ) from exc
+    return tuple(networks), _UNIX_PEER in entries
+
+
+def _parse_ip(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        ip = ipaddress.ip_address(value.strip())
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address):
+        # An IPv4 client seen through a dual-stack socket is still that IPv4 client.
+        if ip.ipv4_mapped is not None:
+            return ip.ipv4_mapped
+        # A zone ("%eth0") names an interface of the proxy, not the client; the audit column
+        # (an IP field) refuses it.
+        if ip.scope_id is not None:
+            return ipaddress.IPv6Address(int(ip))
+    return ip
+
+
+def _is_trusted(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, networks: _Networks) -> bool:
+    return any(ip in network for network in networks)
+
+
+def _from_trusted_proxy(request: HttpRequest) -> bool:
+    """Whether the peer that sent this request is one of CDSS_TRUSTED_PROXIES."""
+    networks, unix_peer = _trusted_proxies(tuple(settings.CDSS_TRUSTED_PROXIES))
     remote = request.META.get("REMOTE_ADDR")
-    return str(remote)[:45] if remote else None
+    if not remote:
+        return unix_peer
+    ip = _parse_ip(str(remote))
+    return ip is not None and _is_trusted(ip, networks)
+
+
+def _client_ip(request: HttpRequest) -> str | None:
+    """The client's address: the peer's own, unless the peer is a trusted proxy.
+
+    From a trusted proxy: X-Real-IP when it names an address that is not itself a trusted proxy,
+    else the right-most X-Forwarded-For entry that is not a trusted proxy (each proxy appends the
+    address it saw, so entries left of the first untrusted one are the client's own claims). A
+    malformed header is ignored and the proxy's own address is kept.
+    """
+    remote = request.META.get("REMOTE_ADDR")
+    peer = _parse_ip(str(remote)) if remote else None
+    if not _from_trusted_proxy(request):
+        return str(peer) if peer else None
+    networks, _ = _trusted_proxies(tuple(settings.CDSS_TRUSTED_PROXIES))
+    real_ip = _parse_ip(request.META.get("HTTP_X_REAL_IP", ""))
+    if real_ip is not None and not _is_trusted(real_ip, networks):
+        return str(real_ip)
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    for entry in reversed([e for e in forwarded.split(",") if e.strip()]):
+        hop = _parse_ip(entry)
+        if hop is None:
+            break
+        if not _is_trusted(hop, networks):
+            return str(hop)
+    return str(peer) if peer else None
 
 
 class RequestIdMiddleware:
-    """Accepts a well-formed incoming X-Request-ID or makes one; echoes it on every response."""
+    """Makes a request id, or keeps a well-formed X-Request-ID from a trusted proxy; sets the
+    request context (id, client IP, user agent) and echoes the id on every response.
+
+    The id lands in audit records, so a client's own X-Request-ID is never believed: it could
+    tie its requests to another's. A trusted proxy must set the header itself (nginx:
+    ``proxy_set_header X-Request-ID $request_id``), overwriting any the client sent.
+    """
 
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        incoming = request.headers.get("X-Request-ID", "")
+        incoming = request.headers.get("X-Request-ID", "") if _from_trusted_proxy(request) else ""
         request_id = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id  # type: ignore[attr-defined]
         token = set_request_context(
@@ -67,14 +144,8 @@ class RequestBodyLimitMiddleware:
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
 
-    def _limit_for(self, path: str) -> int:
-        for prefix, limit in getattr(settings, "CDSS_UPLOAD_LIMITS", {}).items():
-            if path.startswith(prefix):
-                return int(limit)
-        return int(settings.CDSS_MAX_REQUEST_BODY)
-
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        limit = self._limit_for(request.path)
+        limit = body_limit_for(request.path)
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
@@ -84,7 +155,7 @@ class RequestBodyLimitMiddleware:
         if length > limit:
             return JsonResponse(
                 {
-                    "error": f"Request body of {length} bytes is over the limit of {limit} bytes.",
+                    "error": too_large_message(limit, length),
                     "detail": {"limit_bytes": limit},
                 },
                 status=413,

@@ -7,6 +7,19 @@ from typing import Any
 
 from rest_framework import serializers
 
+# The largest value of a 64-bit signed database integer: every id and count a client sends is
+# bounded by it, so an out-of-range number is a 400 and never reaches the database.
+MAX_DB_INT = 2**63 - 1
+
+
+class IdField(serializers.IntegerField):
+    """A database id sent by a client: 1 .. MAX_DB_INT."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_DB_INT)
+        super().__init__(**kwargs)
+
 
 class StrictInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
     def to_internal_value(self, data: Any) -> Any:

@@ -12,7 +12,12 @@ from typing import Any
 from django.http import Http404, HttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+)
 from rest_framework import status
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -24,11 +29,12 @@ from cdss.accounts.models import User
 from cdss.audit.models import Outcome
 from cdss.audit.services import access_event_record, access_events_record_page
 from cdss.common.exceptions import ApplicationError, ConflictError
+from cdss.common.openapi import errors, location_header, page_parameters, paginated
 from cdss.common.pagination import StandardPagination
 from cdss.jobs import services
 from cdss.jobs.access import analysis_for_request
 from cdss.jobs.kinds import get_kind
-from cdss.jobs.models import AnalysisResult, Status
+from cdss.jobs.models import Analysis, AnalysisResult, Status
 from cdss.jobs.selectors import analysis_list_for_user
 from cdss.jobs.serializers import (
     AnalysisDetailSerializer,
@@ -52,23 +58,49 @@ def _accepted(analysis: Any) -> Response:
     return response
 
 
+def _patient_filter_allowed(user: User, patient_id: int) -> bool:
+    """Whether ``user`` may list this patient's analyses; a refusal is recorded with the patient."""
+    try:
+        patient_for_request(
+            user=user,
+            patient_id=patient_id,
+            action="analysis.list",
+            object_type="analysis",
+            audit_success=False,
+        )
+    except Http404:
+        return False
+    return True
+
+
 class AnalysisListCreateApi(APIView):
     @extend_schema(
-        parameters=[AnalysisFilterSerializer],
-        responses=AnalysisOutputSerializer(many=True),
+        operation_id="analyses_list",
+        description="The analyses you may see, newest first.",
+        parameters=[AnalysisFilterSerializer, *page_parameters(StandardPagination)],
+        responses={
+            200: paginated(AnalysisOutputSerializer, StandardPagination),
+            **errors(404, _404="No such page: past the last one."),
+        },
         tags=TAGS,
     )
     def get(self, request: Request) -> Response:
         user: User = request.user  # type: ignore[assignment]
         filters = AnalysisFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
+        patient_id = filters.validated_data.get("patient")
+        paginator = StandardPagination()
+        if patient_id is not None and not _patient_filter_allowed(user, patient_id):
+            # Someone else's patient lists like a missing one: empty. The refusal, with its
+            # patient, is the one audit event of this read.
+            paginator.paginate_queryset(Analysis.objects.none(), request, view=self)
+            return paginator.get_paginated_response([])
         analyses = analysis_list_for_user(
             user=user,
-            patient_id=filters.validated_data.get("patient"),
+            patient_id=patient_id,
             kind=filters.validated_data.get("kind"),
             status=filters.validated_data.get("status"),
         )
-        paginator = StandardPagination()
         page = paginator.paginate_queryset(analyses, request, view=self)
         assert page is not None
         # One audit event per analysis shown, as a patient list records each patient shown.
@@ -82,7 +114,18 @@ class AnalysisListCreateApi(APIView):
 
     @extend_schema(
         request=AnalysisInputSerializer,
-        responses={202: AnalysisDetailSerializer},
+        parameters=[location_header(202)],
+        responses={202: AnalysisDetailSerializer, **errors(403)},
+        examples=[
+            OpenApiExample(
+                "A sequence batch",
+                value={
+                    "kind": "sequence_batch",
+                    "inputs": {"fasta": ">s1\nMFVFLVLLPLVSSQCVNLTTRTQLPPAYTNSFTRGVYYPDKVFRSS\n"},
+                },
+                request_only=True,
+            )
+        ],
         tags=TAGS,
         description="Stores a PENDING analysis and queues it; 202 with its id and a Location.",
     )
@@ -113,7 +156,11 @@ class AnalysisListCreateApi(APIView):
 
 
 class AnalysisDetailApi(PatientScopedApi):
-    @extend_schema(responses=AnalysisDetailSerializer, tags=TAGS)
+    @extend_schema(
+        description="One analysis, with its inputs and the time of every transition.",
+        responses=AnalysisDetailSerializer,
+        tags=TAGS,
+    )
     def get(self, request: Request, analysis_id: int) -> Response:
         analysis = analysis_for_request(
             user=request.user,  # type: ignore[arg-type]
@@ -124,7 +171,12 @@ class AnalysisDetailApi(PatientScopedApi):
 
 
 class AnalysisCancelApi(PatientScopedApi):
-    @extend_schema(request=None, responses=AnalysisDetailSerializer, tags=TAGS)
+    @extend_schema(
+        description="PENDING or PROCESSING -> CANCELLED; 409 in any other status.",
+        request=None,
+        responses={200: AnalysisDetailSerializer, **errors(409)},
+        tags=TAGS,
+    )
     def post(self, request: Request, analysis_id: int) -> Response:
         user: User = request.user  # type: ignore[assignment]
         analysis = analysis_for_request(
@@ -135,7 +187,13 @@ class AnalysisCancelApi(PatientScopedApi):
 
 
 class AnalysisRetryApi(PatientScopedApi):
-    @extend_schema(request=None, responses={202: AnalysisDetailSerializer}, tags=TAGS)
+    @extend_schema(
+        description="FAILED -> PENDING with fresh attempts, queued again; 409 in any other status.",
+        request=None,
+        parameters=[location_header(202)],
+        responses={202: AnalysisDetailSerializer, **errors(409)},
+        tags=TAGS,
+    )
     def post(self, request: Request, analysis_id: int) -> Response:
         user: User = request.user  # type: ignore[assignment]
         analysis = analysis_for_request(
@@ -169,7 +227,9 @@ class AnalysisResultApi(PatientScopedApi):
         responses={
             (200, "application/json"): OpenApiResponse(OpenApiTypes.OBJECT),
             (200, "text/tab-separated-values"): OpenApiResponse(OpenApiTypes.STR),
+            **errors(409, _409="The analysis has no result yet: it is not COMPLETED."),
         },
+        description="A COMPLETED analysis's result, as a download.",
         tags=TAGS,
     )
     def get(self, request: Request, analysis_id: int) -> HttpResponse:

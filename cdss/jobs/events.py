@@ -8,14 +8,21 @@ Two ways to the group, chosen by ``settings.CDSS_JOBS_EVENT_RELAY``:
   event when its transaction commits, so a change made in a worker reaches every web process;
 - through the database (the embedded mode's in-memory layer cannot cross processes): each web
   process runs one ``EventRelay`` while it has sockets open, which reads new ``AnalysisEvent``
-  rows (written in the same transaction as the change) and sends them to its own layer.
+  rows (written in the same transaction as the change) and sends each one once to a group of its
+  own (``EventRelay.group``), which only that process's sockets join. A shared layer (Redis)
+  with the relay switched on therefore still delivers each event once per socket, not once per
+  web process.
+
+Invariants of the relay: at most one poller per process (its event loop), one cursor, owned by
+the relay; the first socket starts it, the last one stops it and waits for it to end; a failed
+poll is logged and retried, never the end of the poller.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+import uuid
 import weakref
 from typing import Any
 
@@ -31,6 +38,8 @@ logger = logging.getLogger(__name__)
 
 MESSAGE_TYPE = "analysis.event"
 _RELAY_BATCH = 500
+# A relay that keeps failing (database down) waits longer between tries: up to this many intervals.
+_RELAY_MAX_BACKOFF = 64
 
 
 def group_name() -> str:
@@ -94,51 +103,94 @@ def _last_event_id() -> int:
 
 
 class EventRelay:
-    """Reads status events from the database and sends them to this process's channel layer.
+    """Reads status events from the database and sends each one once to ``self.group``.
 
-    One per event loop, running while at least one socket of that loop is subscribed.
+    Sockets call ``subscribe`` after joining ``self.group`` and ``unsubscribe`` when they leave.
+    Starting and stopping happen under one lock, so sockets that connect at the same moment share
+    one poller and its cursor.
     """
 
     def __init__(self) -> None:
-        self.subscribers = 0
-        self.cursor = 0
-        self.task: asyncio.Task[None] | None = None
+        # Unique per relay, so only this process's sockets receive what this relay sends.
+        self.group = f"{group_name()}.relay.{uuid.uuid4().hex[:12]}"
+        self._lock = asyncio.Lock()
+        self._subscribers = 0
+        self._cursor = 0
+        self._interval = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    @property
+    def subscribers(self) -> int:
+        return self._subscribers
 
     async def subscribe(self) -> None:
-        self.subscribers += 1
-        if self.task is None or self.task.done():
-            self.cursor = await database_sync_to_async(_last_event_id)()
-            self.task = asyncio.get_running_loop().create_task(self._run())
+        """Counts one more socket, starting the poller for the first. Cancelled or failed while
+        starting, it counts nothing, so the caller has nothing to undo."""
+        async with self._lock:
+            self._subscribers += 1
+            if not self.running:
+                try:
+                    await self._start()
+                except BaseException:
+                    self._subscribers -= 1
+                    raise
 
     async def unsubscribe(self) -> None:
-        self.subscribers = max(0, self.subscribers - 1)
-        if self.subscribers == 0 and self.task is not None:
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.task
-            self.task = None
+        """Counts one socket less; the last one stops the poller and waits for it to end."""
+        # Counted before waiting for the lock: a socket cancelled while it waits is still gone,
+        # and a poller that finds nobody subscribed ends by itself.
+        self._subscribers = max(0, self._subscribers - 1)
+        async with self._lock:
+            if self._subscribers == 0:
+                await self._stop()
+
+    async def _start(self) -> None:
+        self._interval = float(settings.CDSS_JOBS_EVENT_POLL_SECONDS)
+        self._cursor = await database_sync_to_async(_last_event_id)()
+        self._task = asyncio.get_running_loop().create_task(
+            self._run(), name="cdss.jobs.events.relay"
+        )
+        self._task.add_done_callback(_log_unexpected_end)
+
+    async def _stop(self) -> None:
+        task, self._task = self._task, None
+        if task is None:
+            return
+        task.cancel()
+        # asyncio.wait, not ``await task``: a cancellation of the caller must reach the caller.
+        await asyncio.wait([task])
 
     async def poll_once(self) -> int:
-        events = await database_sync_to_async(_events_after)(self.cursor)
+        """Sends the events after the cursor, in order, moving the cursor past each one sent."""
+        events = await database_sync_to_async(_events_after)(self._cursor)
         layer = get_channel_layer()
         for payload in events:
             if layer is not None:
-                await layer.group_send(group_name(), {"type": MESSAGE_TYPE, "event": payload})
-            self.cursor = payload["event_id"]
+                await layer.group_send(self.group, {"type": MESSAGE_TYPE, "event": payload})
+            self._cursor = payload["event_id"]
         return len(events)
 
     async def _run(self) -> None:
-        interval = float(settings.CDSS_JOBS_EVENT_POLL_SECONDS)
-        while True:
+        failures = 0
+        while self._subscribers > 0:
             try:
                 sent = await self.poll_once()
-            except asyncio.CancelledError:
-                raise
+                failures = 0
             except Exception:
-                logger.exception("analysis event relay: polling failed; trying again")
+                failures += 1
+                logger.exception("analysis event relay: polling failed (%d in a row)", failures)
                 sent = 0
             if sent < _RELAY_BATCH:
-                await asyncio.sleep(interval)
+                await asyncio.sleep(self._interval * min(2**failures, _RELAY_MAX_BACKOFF))
+
+
+def _log_unexpected_end(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("analysis event relay ended unexpectedly", exc_info=task.exception())
 
 
 _relays: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, EventRelay] = (
@@ -147,6 +199,7 @@ _relays: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, EventRelay] = (
 
 
 def relay_for_running_loop() -> EventRelay:
+    """This process's relay (one per event loop: a loop is what a poller task belongs to)."""
     loop = asyncio.get_running_loop()
     relay = _relays.get(loop)
     if relay is None:

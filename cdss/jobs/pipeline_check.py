@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from django.utils import timezone
 
 from cdss.common.exceptions import ApplicationError
+from cdss.common.tabular import TSV_CONTENT_TYPE, tsv_bytes
 from cdss.jobs.kinds import AnalysisKind, register_kind
 
 if TYPE_CHECKING:
@@ -49,8 +50,8 @@ def run(analysis: Analysis) -> dict[str, Any]:
 
 
 def _render_tsv(result: dict[str, Any]) -> tuple[str, bytes]:
-    rows = ["key\tvalue"] + [f"{k}\t{json.dumps(v)}" for k, v in sorted(result.items())]
-    return "text/tab-separated-values; charset=utf-8", ("\n".join(rows) + "\n").encode()
+    rows = [(k, json.dumps(v)) for k, v in sorted(result.items())]
+    return TSV_CONTENT_TYPE, tsv_bytes(["key", "value"], rows)
 
 
 KIND = AnalysisKind(

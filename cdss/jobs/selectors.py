@@ -7,20 +7,11 @@ administrators. The audited access path used by the API is ``cdss.jobs.access``.
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from cdss.accounts.models import User
 from cdss.jobs.models import Analysis
-from cdss.patients.selectors import patient_get_for_user, patient_list_for_user
-
-
-def _visible_q(user: User) -> Q:
-    if not user.is_authenticated or not user.is_active:
-        return Q(pk__in=[])
-    patients = patient_list_for_user(user=user).order_by().values("pk")
-    if user.is_admin_role:
-        return Q(patient__in=patients) | Q(patient__isnull=True)
-    return Q(patient__in=patients) | Q(patient__isnull=True, requested_by=user)
+from cdss.patients.selectors import patient_get_for_user, patient_linked_q
 
 
 def analysis_list_for_user(
@@ -30,7 +21,7 @@ def analysis_list_for_user(
     kind: str | None = None,
     status: str | None = None,
 ) -> QuerySet[Analysis]:
-    qs = Analysis.objects.filter(_visible_q(user))
+    qs = Analysis.objects.filter(patient_linked_q(user=user, owner_field="requested_by"))
     if patient_id is not None:
         qs = qs.filter(patient_id=patient_id)
     if kind:

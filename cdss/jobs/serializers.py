@@ -5,24 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from cdss.common.serializers import StrictInputSerializer
+from cdss.common.serializers import IdField, StrictInputSerializer
 from cdss.jobs.models import Analysis, Status
 
 
 class AnalysisInputSerializer(StrictInputSerializer):
     kind = serializers.CharField(max_length=64)
-    patient = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    patient = IdField(required=False, allow_null=True)
     inputs = serializers.DictField(required=False, default=dict)
 
 
 class AnalysisFilterSerializer(serializers.Serializer):  # type: ignore[type-arg]
     """Query parameters of the list; page and page_size belong to the paginator."""
 
-    patient = serializers.IntegerField(required=False, min_value=1)
+    patient = IdField(required=False)
     kind = serializers.CharField(required=False, max_length=64)
     status = serializers.ChoiceField(required=False, choices=Status.choices)
 
@@ -33,8 +32,10 @@ class AnalysisErrorSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class AnalysisOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
-    patient = serializers.IntegerField(source="patient_id", allow_null=True)
-    requested_by = serializers.IntegerField(source="requested_by_id", allow_null=True)
+    patient = serializers.IntegerField(source="patient_id", allow_null=True, read_only=True)
+    requested_by = serializers.IntegerField(
+        source="requested_by_id", allow_null=True, read_only=True
+    )
     error = serializers.SerializerMethodField()
     result_url = serializers.SerializerMethodField()
 
@@ -68,7 +69,7 @@ class AnalysisOutputSerializer(serializers.ModelSerializer):  # type: ignore[typ
             return None
         return {"code": obj.error_code, "message": obj.error_message}
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_result_url(self, obj: Analysis) -> str | None:
         if obj.status != Status.COMPLETED:
             return None

@@ -4,8 +4,8 @@ from cdss.jobs import apis
 
 urlpatterns = [
     path("", apis.AnalysisListCreateApi.as_view(), name="analysis-list"),
-    path("<int:analysis_id>/", apis.AnalysisDetailApi.as_view(), name="analysis-detail"),
-    path("<int:analysis_id>/cancel/", apis.AnalysisCancelApi.as_view(), name="analysis-cancel"),
-    path("<int:analysis_id>/retry/", apis.AnalysisRetryApi.as_view(), name="analysis-retry"),
-    path("<int:analysis_id>/result/", apis.AnalysisResultApi.as_view(), name="analysis-result"),
+    path("<id:analysis_id>/", apis.AnalysisDetailApi.as_view(), name="analysis-detail"),
+    path("<id:analysis_id>/cancel/", apis.AnalysisCancelApi.as_view(), name="analysis-cancel"),
+    path("<id:analysis_id>/retry/", apis.AnalysisRetryApi.as_view(), name="analysis-retry"),
+    path("<id:analysis_id>/result/", apis.AnalysisResultApi.as_view(), name="analysis-result"),
 ]

@@ -19,9 +19,10 @@ from channels.middleware import BaseMiddleware
 from channels.security.websocket import OriginValidator
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, TokenError
 from rest_framework_simplejwt.tokens import AccessToken
+
+from cdss.accounts.authentication import VersionedJWTAuthentication
 
 SUBPROTOCOL = "cdss.bearer"
 
@@ -45,7 +46,8 @@ def _authenticate(raw: str | None) -> tuple[Any, int | None]:
         return AnonymousUser(), None
     try:
         token = AccessToken(raw)  # type: ignore[arg-type]  # checks the signature, the type and the expiry
-        user = JWTAuthentication().get_user(token)  # refuses unknown and inactive users
+        # Refuses unknown and inactive users, and tokens ended by a logout or password change.
+        user = VersionedJWTAuthentication().get_user(token)
     except (TokenError, AuthenticationFailed):
         return AnonymousUser(), None
     return user, int(token["exp"])

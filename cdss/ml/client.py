@@ -16,6 +16,12 @@ import httpx
 from django.conf import settings
 
 from cdss.common.exceptions import ApplicationError
+from cdss.common.parsers import JsonInputError, json_loads_strict
+from cdss.common.request_context import get_request_context
+
+# The server's answers nest a few levels (batches of predictions, imaging findings); far deeper
+# is a broken or hostile answer.
+RESPONSE_MAX_DEPTH = 64
 
 
 class InferenceError(ApplicationError):
@@ -86,9 +92,18 @@ class InferenceClient:
         files: Any = None,
         data: Any = None,
     ) -> dict[str, Any]:
+        # The inference server logs under the same request id as the Django request it serves.
+        request_id = get_request_context().request_id
+        headers = {"X-Request-ID": request_id} if request_id != "-" else None
         try:
             response = self._http.request(
-                method, path, json=json, files=files, data=data, timeout=self._timeout(timeout)
+                method,
+                path,
+                json=json,
+                files=files,
+                data=data,
+                headers=headers,
+                timeout=self._timeout(timeout),
             )
         except httpx.TimeoutException as exc:
             if isinstance(exc, httpx.ConnectTimeout):
@@ -103,7 +118,11 @@ class InferenceClient:
         except httpx.HTTPError as exc:
             raise InferenceUnavailable(f"Inference server transport error: {exc}") from exc
         try:
-            body = response.json()
+            # Strict: a non-finite number or invalid Unicode would fail later, inside the
+            # database or a client's JSON parser; here it is a 502 that says so.
+            body = json_loads_strict(response.content, max_depth=RESPONSE_MAX_DEPTH)
+        except JsonInputError as exc:
+            raise InferenceBadResponse(f"Inference server answered unusable JSON: {exc}") from exc
         except ValueError as exc:
             raise InferenceBadResponse(
                 f"Inference server answered {response.status_code} with a non-JSON body."

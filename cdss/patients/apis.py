@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from cdss.accounts.models import User
 from cdss.audit.services import access_events_record_page
+from cdss.common.openapi import errors, page_parameters, paginated
 from cdss.common.pagination import StandardPagination
 from cdss.patients import services
 from cdss.patients.access import patient_for_request
@@ -31,8 +32,16 @@ class PatientScopedApi(APIView):
 
 class PatientListCreateApi(APIView):
     @extend_schema(
-        parameters=[OpenApiParameter("search", str, description="Part of a name or MRN")],
-        responses=PatientOutputSerializer(many=True),
+        operation_id="patients_list",
+        description="The patients of your care team (administrators: all), newest first.",
+        parameters=[
+            OpenApiParameter("search", str, description="Part of a name or MRN"),
+            *page_parameters(StandardPagination),
+        ],
+        responses={
+            200: paginated(PatientOutputSerializer, StandardPagination),
+            **errors(404, _404="No such page: past the last one."),
+        },
         tags=["patients"],
     )
     def get(self, request: Request) -> Response:
@@ -51,8 +60,9 @@ class PatientListCreateApi(APIView):
         return paginator.get_paginated_response(PatientOutputSerializer(page, many=True).data)
 
     @extend_schema(
+        description="Registers a patient; a clinician joins its care team.",
         request=PatientInputSerializer,
-        responses={201: PatientOutputSerializer},
+        responses={201: PatientOutputSerializer, **errors(403, 409)},
         tags=["patients"],
     )
     def post(self, request: Request) -> Response:
@@ -66,7 +76,11 @@ class PatientListCreateApi(APIView):
 
 
 class PatientDetailApi(PatientScopedApi):
-    @extend_schema(responses=PatientOutputSerializer, tags=["patients"])
+    @extend_schema(
+        description="One patient of your care team.",
+        responses=PatientOutputSerializer,
+        tags=["patients"],
+    )
     def get(self, request: Request, patient_id: int) -> Response:
         patient = patient_for_request(
             user=request.user,  # type: ignore[arg-type]
@@ -86,18 +100,28 @@ class PatientDetailApi(PatientScopedApi):
         return Response(PatientOutputSerializer(patient).data)
 
     @extend_schema(
-        request=PatientInputSerializer, responses=PatientOutputSerializer, tags=["patients"]
+        description="Replaces a patient's fields.",
+        request=PatientInputSerializer,
+        responses={200: PatientOutputSerializer, **errors(409)},
+        tags=["patients"],
     )
     def put(self, request: Request, patient_id: int) -> Response:
         return self._update(request, patient_id, partial=False)
 
     @extend_schema(
-        request=PatientInputSerializer, responses=PatientOutputSerializer, tags=["patients"]
+        description="Changes the fields given.",
+        request=PatientInputSerializer,
+        responses={200: PatientOutputSerializer, **errors(409)},
+        tags=["patients"],
     )
     def patch(self, request: Request, patient_id: int) -> Response:
         return self._update(request, patient_id, partial=True)
 
-    @extend_schema(responses={204: None}, tags=["patients"])
+    @extend_schema(
+        description="Administrators only: a soft delete (the record is kept).",
+        responses={204: None, **errors(403)},
+        tags=["patients"],
+    )
     def delete(self, request: Request, patient_id: int, **kwargs: Any) -> Response:
         user: User = request.user  # type: ignore[assignment]
         patient = patient_for_request(

@@ -30,6 +30,22 @@ def patient_list_for_user(*, user: User, search: str | None = None) -> QuerySet[
     return qs.prefetch_related("care_team").distinct()
 
 
+def patient_linked_q(*, user: User, owner_field: str, patient_field: str = "patient") -> Q:
+    """Which rows of a patient-linked table ``user`` may see, as a filter.
+
+    A row linked to a patient follows that patient (so it disappears when the user leaves the care
+    team or the patient is deleted); a row without a patient belongs to its owner, and
+    administrators see all of those.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    visible = Q(**{f"{patient_field}__in": _visible_to(user).order_by().values("pk")})
+    unlinked = Q(**{f"{patient_field}__isnull": True})
+    if user.is_admin_role:
+        return visible | unlinked
+    return visible | (unlinked & Q(**{owner_field: user}))
+
+
 def patient_get_for_user(*, user: User, patient_id: int) -> Patient | None:
     return _visible_to(user).prefetch_related("care_team").filter(pk=patient_id).first()
 

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from cdss.common.serializers import StrictInputSerializer
+from cdss.common.serializers import IdField, StrictInputSerializer
 from cdss.patients.models import Patient, Sex
 
 
@@ -10,9 +10,7 @@ class PatientInputSerializer(StrictInputSerializer):
     birth_date = serializers.DateField(required=False, allow_null=True)
     sex = serializers.ChoiceField(choices=Sex.choices, required=False)
     notes = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
-    care_team = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), required=False, max_length=100
-    )
+    care_team = serializers.ListField(child=IdField(), required=False, max_length=100)
 
 
 class PatientOutputSerializer(serializers.ModelSerializer[Patient]):

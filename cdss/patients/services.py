@@ -13,6 +13,7 @@ from cdss.audit.models import Outcome
 from cdss.audit.services import access_event_record
 from cdss.common.exceptions import ApplicationError, ConflictError
 from cdss.patients.models import Patient
+from cdss.patients.selectors import patient_get_for_user
 
 
 class PatientPermissionError(ApplicationError):
@@ -39,13 +40,13 @@ def _check_birth_date(birth_date: date | None) -> None:
         )
 
 
-def _mrn_taken(mrn: str) -> ConflictError:
-    return ConflictError(
-        "mrn: a patient with this MRN already exists", detail={"mrn": ["Already exists."]}
-    )
+class MrnTakenError(ConflictError):
+    def __init__(self) -> None:
+        super().__init__(
+            "mrn: a patient with this MRN already exists", detail={"mrn": ["Already exists."]}
+        )
 
 
-@transaction.atomic
 def patient_create(
     *,
     user: User,
@@ -56,12 +57,57 @@ def patient_create(
     notes: str = "",
     care_team: list[int] | None = None,
 ) -> Patient:
+    """Registers a patient. A taken MRN stays a 409 (MRNs are unique hospital-wide), and the attempt
+    is audited against the existing patient: denied for a user outside its care team."""
+    try:
+        return _patient_create(
+            user=user,
+            mrn=mrn,
+            name=name,
+            birth_date=birth_date,
+            sex=sex,
+            notes=notes,
+            care_team=care_team,
+        )
+    except MrnTakenError:
+        _mrn_conflict_record(user=user, mrn=mrn, action="patient.create")
+        raise
+
+
+def _mrn_conflict_record(*, user: User, mrn: str, action: str) -> None:
+    """Audits a 409 on a taken MRN against the patient who holds it: denied for a user outside its
+    care team. Called after the write's transaction rolled back, so the event is kept."""
+    existing = Patient.objects.filter(mrn=mrn).first()
+    visible = existing is not None and (
+        patient_get_for_user(user=user, patient_id=existing.pk) is not None
+    )
+    access_event_record(
+        user=user,
+        action=action,
+        outcome=Outcome.FAILED if visible else Outcome.DENIED,
+        patient_id=existing.pk if existing is not None else None,
+        object_type="patient",
+        object_id=str(existing.pk) if existing is not None else "",
+    )
+
+
+@transaction.atomic
+def _patient_create(
+    *,
+    user: User,
+    mrn: str,
+    name: str,
+    birth_date: date | None,
+    sex: str,
+    notes: str,
+    care_team: list[int] | None,
+) -> Patient:
     if not (user.is_clinician or user.is_admin_role):
         raise PatientPermissionError("Only clinicians and administrators can register patients.")
     _check_birth_date(birth_date)
     members = _check_care_team(care_team or [])
     if Patient.objects.filter(mrn=mrn).exists():
-        raise _mrn_taken(mrn)
+        raise MrnTakenError()
     patient = Patient(
         mrn=mrn, name=name, birth_date=birth_date, sex=sex, notes=notes, created_by=user
     )
@@ -70,7 +116,7 @@ def patient_create(
         with transaction.atomic():
             patient.save()
     except IntegrityError as exc:  # a concurrent create with the same MRN
-        raise _mrn_taken(mrn) from exc
+        raise MrnTakenError() from exc
     if user.is_clinician and user not in members:
         members.append(user)
     patient.care_team.set(members)
@@ -85,15 +131,23 @@ def patient_create(
     return patient
 
 
-@transaction.atomic
 def patient_update(*, user: User, patient: Patient, data: dict[str, Any]) -> Patient:
     """``patient`` must come from the access path; ``data`` holds only the fields to change."""
+    try:
+        return _patient_update(user=user, patient=patient, data=data)
+    except MrnTakenError:
+        _mrn_conflict_record(user=user, mrn=data["mrn"], action="patient.update")
+        raise
+
+
+@transaction.atomic
+def _patient_update(*, user: User, patient: Patient, data: dict[str, Any]) -> Patient:
     data = dict(data)
     care_team = data.pop("care_team", None)
     if "birth_date" in data:
         _check_birth_date(data["birth_date"])
     if "mrn" in data and Patient.objects.filter(mrn=data["mrn"]).exclude(pk=patient.pk).exists():
-        raise _mrn_taken(data["mrn"])
+        raise MrnTakenError()
     for field, value in data.items():
         setattr(patient, field, value)
     patient.full_clean()

@@ -4,5 +4,5 @@ from cdss.patients import apis
 
 urlpatterns = [
     path("", apis.PatientListCreateApi.as_view(), name="patient-list"),
-    path("<int:patient_id>/", apis.PatientDetailApi.as_view(), name="patient-detail"),
+    path("<id:patient_id>/", apis.PatientDetailApi.as_view(), name="patient-detail"),
 ]

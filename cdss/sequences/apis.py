@@ -7,11 +7,10 @@ from typing import Any
 from django.conf import settings
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers, status
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
 from rest_framework.exceptions import APIException
-from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -20,10 +19,24 @@ from rest_framework.views import APIView
 from cdss.accounts.models import User
 from cdss.audit.services import access_events_record_page
 from cdss.common.exceptions import ApplicationError
+from cdss.common.openapi import INFERENCE_ERRORS, errors, location_header, paginated
+from cdss.common.pagination import BoundedLimitOffsetPagination
+from cdss.common.parsers import StrictJSONParser
 from cdss.jobs.models import Analysis
 from cdss.ml.client import get_client
 from cdss.sequences.fasta import MAX_FASTA_RECORDS, fasta_to_items
 from cdss.sequences.parsers import FastaParser
+from cdss.sequences.schemas import (
+    ML_PREDICT_RESPONSE,
+    PREDICT_EXAMPLES,
+    RETRAIN_EXAMPLES,
+    MlModelInfoSerializer,
+    MlPredictQueuedSerializer,
+    MlRetrainQueuedSerializer,
+    MlStatusSerializer,
+    PredictQuerySerializer,
+    PredictUploadSerializer,
+)
 from cdss.sequences.selectors import inference_log_list_for_user
 from cdss.sequences.serializers import (
     InferenceLogOutputSerializer,
@@ -38,29 +51,6 @@ from cdss.sequences.services import (
     sequence_retrain_submit,
 )
 
-_any_object = OpenApiTypes.OBJECT
-_status_schema = inline_serializer(
-    "MlStatus",
-    fields={
-        "ok": serializers.BooleanField(),
-        "status": serializers.CharField(),
-        "model_version": serializers.CharField(allow_null=True),
-    },
-)
-_predict_schema = inline_serializer(
-    "MlPredictResponse",
-    fields={
-        "ok": serializers.BooleanField(),
-        "model_version": serializers.CharField(),
-        "batch": serializers.BooleanField(required=False),
-        "translation": serializers.DictField(required=False),
-        "prediction": serializers.DictField(required=False),
-        "task3_structure": serializers.DictField(required=False),
-        "nearest_references": serializers.ListField(child=serializers.DictField(), required=False),
-        "results": serializers.ListField(child=serializers.DictField(), required=False),
-    },
-)
-
 
 class IsModelManager(BasePermission):
     message = "Only ML engineers and administrators can retrain models."
@@ -71,13 +61,21 @@ class IsModelManager(BasePermission):
 
 
 class MlStatusApi(APIView):
-    @extend_schema(responses=_status_schema, tags=["ml"])
+    @extend_schema(
+        description="The inference server's liveness and the sequence model's version.",
+        responses={200: MlStatusSerializer, **errors(*INFERENCE_ERRORS)},
+        tags=["ml"],
+    )
     def get(self, request: Request) -> Response:
         return Response(get_client().health())
 
 
 class MlModelInfoApi(APIView):
-    @extend_schema(responses=_any_object, tags=["ml"])
+    @extend_schema(
+        description="Every model: names, versions, tasks, labels, metrics, limits.",
+        responses={200: MlModelInfoSerializer, **errors(*INFERENCE_ERRORS)},
+        tags=["ml"],
+    )
     def get(self, request: Request) -> Response:
         return Response(get_client().model_info())
 
@@ -108,9 +106,29 @@ def _payload_from(data: dict[str, Any]) -> dict[str, Any]:
 class MlPredictApi(APIView):
     """One sequence, a batch of items, a multi-FASTA body or a FASTA file upload."""
 
-    parser_classes = [JSONParser, MultiPartParser, FastaParser]
+    parser_classes = [StrictJSONParser, MultiPartParser, FastaParser]
 
-    @extend_schema(request=PredictInputSerializer, responses=_predict_schema, tags=["ml"])
+    @extend_schema(
+        description=(
+            "One sequence, a batch of items (over CDSS_SYNC_BATCH_MAX: 202, queued as an "
+            "analysis), a multi-FASTA body or a FASTA file upload. The query parameters apply "
+            "to a text/x-fasta or text/plain body only."
+        ),
+        request={
+            "application/json": PredictInputSerializer,
+            "multipart/form-data": PredictUploadSerializer,
+            "text/x-fasta": OpenApiTypes.STR,
+            "text/plain": OpenApiTypes.STR,
+        },
+        parameters=[PredictQuerySerializer, location_header(202)],
+        examples=PREDICT_EXAMPLES,
+        responses={
+            200: ML_PREDICT_RESPONSE,
+            202: MlPredictQueuedSerializer,
+            **errors(404, *INFERENCE_ERRORS, _404="patient_id: no such patient of yours."),
+        },
+        tags=["ml"],
+    )
     def post(self, request: Request) -> Response:
         user: User = request.user  # type: ignore[assignment]
         try:
@@ -194,20 +212,25 @@ def _loggable(request: Request) -> dict[str, Any]:
     return {"body": str(raw)[:1000]}
 
 
-class HistoryPagination(LimitOffsetPagination):
+class HistoryPagination(BoundedLimitOffsetPagination):
     default_limit = 100
     max_limit = 1000
 
 
 class MlHistoryApi(APIView):
     @extend_schema(
+        operation_id="history_list",
+        description=(
+            "The predict calls you may see: those linked to your patients and your own "
+            "(administrators: all), newest first."
+        ),
         parameters=[
             OpenApiParameter("doctor", str, description="doctor_name, exact"),
             OpenApiParameter("patient", str, description="patient_name, exact"),
             OpenApiParameter("limit", int, description="page size (default 100, max 1000)"),
             OpenApiParameter("offset", int),
         ],
-        responses=InferenceLogOutputSerializer(many=True),
+        responses=paginated(InferenceLogOutputSerializer, HistoryPagination),
         tags=["ml"],
     )
     def get(self, request: Request) -> Response:
@@ -231,7 +254,14 @@ class MlHistoryApi(APIView):
 class MlRetrainApi(APIView):
     permission_classes = [IsModelManager]
 
-    @extend_schema(request=RetrainInputSerializer, responses=_any_object, tags=["ml"])
+    @extend_schema(
+        description="Queues a retraining analysis (ML engineers and administrators).",
+        request=RetrainInputSerializer,
+        parameters=[location_header(200)],
+        examples=RETRAIN_EXAMPLES,
+        responses={200: MlRetrainQueuedSerializer, **errors(403)},
+        tags=["ml"],
+    )
     def post(self, request: Request) -> Response:
         data = RetrainInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -8,8 +8,6 @@ follows it until the server reports it finished, promoted or not.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import time
 from typing import TYPE_CHECKING, Any
@@ -19,6 +17,7 @@ from rest_framework import serializers
 
 from cdss.accounts.models import Role
 from cdss.common.exceptions import ApplicationError
+from cdss.common.tabular import TSV_CONTENT_TYPE, tsv_bytes
 from cdss.jobs.kinds import AnalysisKind
 from cdss.ml.client import InferenceError, get_client
 from cdss.sequences.fasta import MAX_FASTA_RECORDS, fasta_to_items
@@ -156,12 +155,8 @@ def _tsv_row(item: dict[str, Any]) -> list[Any]:
 
 
 def render_tsv(result: dict[str, Any]) -> tuple[str, bytes]:
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter="\t", lineterminator="\n")
-    writer.writerow(TSV_COLUMNS)
-    for item in result.get("results", []):
-        writer.writerow(["" if v is None else v for v in _tsv_row(item)])
-    return "text/tab-separated-values; charset=utf-8", out.getvalue().encode("utf-8")
+    rows = (_tsv_row(item) for item in result.get("results", []))
+    return TSV_CONTENT_TYPE, tsv_bytes(TSV_COLUMNS, rows)
 
 
 def render_json(result: dict[str, Any]) -> tuple[str, bytes]:

@@ -4,7 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from cdss.common.serializers import StrictInputSerializer
+from cdss.common.serializers import IdField, StrictInputSerializer
 from cdss.sequences.models import InferenceLog
 
 SEQ_TYPES = ("protein", "dna", "rna", "auto")
@@ -28,7 +28,7 @@ class PredictOptionsSerializer(StrictInputSerializer):
 class PredictInputSerializer(PredictOptionsSerializer):
     """Structure only; sequence content is judged by the inference server, item by item."""
 
-    patient_id = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    patient_id = IdField(required=False, allow_null=True)
     sequence = serializers.CharField(required=False, max_length=40_000, trim_whitespace=False)
     frame = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=5)
     items = serializers.ListField(child=serializers.JSONField(), required=False, min_length=1)

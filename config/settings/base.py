@@ -23,10 +23,9 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 # --- Core -----------------------------------------------------------------------------------------
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-# The local default key is only for the embedded single-machine mode; production refuses it.
-SECRET_KEY = env.str(
-    "DJANGO_SECRET_KEY", default="insecure-local-development-key-change-me-0123456789"
-)
+# No key is written in the repository: production requires DJANGO_SECRET_KEY, `make run` (local)
+# generates a random one once under var/, and the test suite makes its own per run.
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -128,21 +127,24 @@ STORAGES = {
 }
 
 # --- Request limits -------------------------------------------------------------------------------
-# Bodies over this size get 413 before they are read (uploads routes may declare their own limit).
+# Bodies over their route's limit get 413 before they are read (cdss.common.asgi under ASGI,
+# cdss.common.middleware under WSGI): CDSS_MAX_REQUEST_BODY by default, and routes that take
+# uploads or batches have their own, whatever the encoding (JSON, FASTA or multipart).
 CDSS_MAX_REQUEST_BODY = env.int("CDSS_MAX_REQUEST_BODY", default=2 * 1024 * 1024)
-DATA_UPLOAD_MAX_MEMORY_SIZE = CDSS_MAX_REQUEST_BODY
-# Routes that take uploads, with their own body limits in bytes.
 CDSS_UPLOAD_LIMITS = {
-    "/ml/v1/predict/": env.int("CDSS_MAX_FASTA_BODY", default=20 * 1024 * 1024),
+    "/ml/v1/predict/": env.int("CDSS_MAX_PREDICT_BODY", default=20 * 1024 * 1024),
 }
+# Django's own cap must not contradict a route's limit; the route limits above are the rule.
+DATA_UPLOAD_MAX_MEMORY_SIZE = max([CDSS_MAX_REQUEST_BODY, *CDSS_UPLOAD_LIMITS.values()])
 
 # --- REST API -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        # simplejwt's check plus the user's token version: logout and password changes end tokens.
+        "cdss.accounts.authentication.VersionedJWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["cdss.common.parsers.StrictJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "cdss.common.pagination.StandardPagination",
     "PAGE_SIZE": 25,
@@ -159,14 +161,22 @@ SIMPLE_JWT = {
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": True,
     "ALGORITHM": "HS256",
-    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
+    # Set by each settings module after its SECRET_KEY (JWT_SIGNING_KEY, else SECRET_KEY).
+    "SIGNING_KEY": "",
     "AUTH_HEADER_TYPES": ("Bearer",),
     "LEEWAY": 0,
 }
 
-# Failed logins: the (LIMIT+1)th failure for one username inside WINDOW seconds is refused (429).
+# Failed logins, counted per window of WINDOW seconds: past LIMIT failures for one username from
+# one client address, or past LIMIT_PER_IP failures from one client address (any usernames), that
+# address gets 429 until the window ends. An IPv6 client counts by its /64 network.
 CDSS_LOGIN_FAILURE_LIMIT = env.int("CDSS_LOGIN_FAILURE_LIMIT", default=5)
+CDSS_LOGIN_FAILURE_LIMIT_PER_IP = env.int("CDSS_LOGIN_FAILURE_LIMIT_PER_IP", default=20)
 CDSS_LOGIN_FAILURE_WINDOW = env.int("CDSS_LOGIN_FAILURE_WINDOW", default=60)
+# Reverse proxies whose X-Real-IP / X-Forwarded-For (the client address in audit records and the
+# login throttle) and X-Request-ID are believed: IP addresses or CIDR networks, and "unix" for
+# connections over a unix-domain socket (no peer address). Empty: believe no one.
+CDSS_TRUSTED_PROXIES = env.list("CDSS_TRUSTED_PROXIES", default=[])
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "CDSS API",
@@ -181,6 +191,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/(api|ml)/v1",
+    # Every operation documents its error statuses in the one error shape (cdss.common.openapi).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "cdss.common.openapi.error_responses_hook",
+    ],
 }
 
 # --- Inference server (the local ML process; reached only through cdss.ml.client) ----------------
@@ -218,7 +233,12 @@ CDSS_CSP_DOCS_PREFIXES = ("/api/docs/", "/api/redoc/", "/admin/")
 REDIS_URL = env.str("REDIS_URL", default="")
 CHANNEL_LAYERS = {
     "default": (
-        {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+        {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # No read timeout: redis-py's default (5 s) equals channels_redis's blocking wait for
+            # the next message, so an idle socket's wait would fail at random.
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": None}]},
+        }
         if REDIS_URL
         else {"BACKEND": "channels.layers.InMemoryChannelLayer"}
     )

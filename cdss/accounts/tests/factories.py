@@ -1,4 +1,5 @@
 import factory
+from django.contrib.auth.hashers import make_password
 
 from cdss.accounts.models import Role, User
 
@@ -12,7 +13,9 @@ class UserFactory(factory.django.DjangoModelFactory[User]):
 
     username = factory.Sequence(lambda n: f"user{n}")
     role = Role.CLINICIAN
-    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+    # The hash is given, not set with set_password: that is a password change, which would end
+    # the tokens tests mint for the user before it.
+    password = factory.LazyFunction(lambda: make_password(PASSWORD))
 
     @factory.post_generation
     def _save(obj, create, extracted, **kwargs):

@@ -17,7 +17,9 @@ def test_read_writes_exactly_one_event(make_client, clinician_a):
     patient = PatientFactory(care_team=[clinician_a])
     before = AccessEvent.objects.count()
     url = reverse("patient-detail", kwargs={"patient_id": patient.pk})
-    make_client(clinician_a).get(url, HTTP_X_REQUEST_ID="req-123", HTTP_USER_AGENT="pytest-ua")
+    response = make_client(clinician_a).get(
+        url, HTTP_X_REQUEST_ID="req-123", HTTP_USER_AGENT="pytest-ua"
+    )
     assert AccessEvent.objects.count() == before + 1
     event = AccessEvent.objects.first()
     assert event is not None
@@ -27,7 +29,13 @@ def test_read_writes_exactly_one_event(make_client, clinician_a):
         patient.pk,
         clinician_a.pk,
     )
-    assert (event.request_id, event.user_agent, event.ip) == ("req-123", "pytest-ua", "127.0.0.1")
+    # The client's own X-Request-ID is not believed (it is not a trusted proxy).
+    assert (event.request_id, event.user_agent, event.ip) == (
+        response["X-Request-ID"],
+        "pytest-ua",
+        "127.0.0.1",
+    )
+    assert event.request_id != "req-123"
     assert event.object_type == "patient" and event.object_id == str(patient.pk)
 
 

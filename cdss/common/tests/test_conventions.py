@@ -15,8 +15,12 @@ pytestmark = pytest.mark.django_db
 LIST = "/api/v1/patients/"
 
 
-def test_request_id_is_echoed_or_made(make_client):
+def test_request_id_is_echoed_from_a_trusted_proxy_or_made(make_client, settings):
     client = make_client(None)
+    # An untrusted client's id could be forged into the audit trail: a new one is made.
+    untrusted = client.get("/healthz", HTTP_X_REQUEST_ID="abc-1").headers["X-Request-ID"]
+    assert re.fullmatch(r"[0-9a-f]{32}", untrusted)
+    settings.CDSS_TRUSTED_PROXIES = ["127.0.0.1"]
     assert client.get("/healthz", HTTP_X_REQUEST_ID="abc-1").headers["X-Request-ID"] == "abc-1"
     made = client.get("/healthz", HTTP_X_REQUEST_ID="bad id with spaces").headers["X-Request-ID"]
     assert re.fullmatch(r"[0-9a-f]{32}", made)

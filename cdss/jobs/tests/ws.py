@@ -53,6 +53,9 @@ class WebsocketCommunicator(ApplicationCommunicator):
         assert response["type"] == "websocket.accept", response
         return True, response.get("subprotocol")
 
+    async def send_text_to(self, text: str) -> None:
+        await self.send_input({"type": "websocket.receive", "text": text})
+
     async def send_json_to(self, data: Any) -> None:
         await self.send_input({"type": "websocket.receive", "text": json.dumps(data)})
 
