@@ -1,7 +1,9 @@
 """The Flask app factory of the inference server.
 
 ``create_app(config)`` loads the configured engines once (per worker process), registers the
-blueprints (health, v1, omics, imaging) and installs the one error policy: every response is JSON,
+server's blueprints (health, v1) and the blueprint of every row of ``inference.engines.ENGINES``
+(an engine that is not configured answers its routes with a 503), attaches the ``ServerState``
+as ``app.extensions["cdss"]`` and installs the one error policy: every response is JSON,
 ``inference.errors`` types map to their status with ``{"error", "field"}``, HTTP errors (404, 405,
 413, ...) become ``{"error": ...}``, anything unexpected is a logged 500 that leaks no details.
 
@@ -16,23 +18,27 @@ Production: ``gunicorn -c inference/gunicorn_conf.py 'inference.app:create_app()
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import re
 import sys
 import uuid
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask, request
+from flask import Blueprint, Flask, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
 from inference.api import health, v1
 from inference.config import InferenceConfig
+from inference.engines import ENGINES
 from inference.errors import InferenceError, NonFiniteResult
 from inference.registry import EngineRegistry
 from inference.retrain import RetrainManager
+from inference.state import EXTENSION_KEY, ServerState
 
 log = logging.getLogger(__name__)
 
@@ -129,13 +135,14 @@ def _error_body(exc: BaseException, config: InferenceConfig) -> tuple[dict[str, 
     return body, status
 
 
-def _register_engine_blueprints(app: Flask) -> None:
-    # Imported here: these modules belong to the omics and imaging engines and may import their
-    # (heavier) dependencies at module level.
-    from inference.api import imaging, omics
-
-    app.register_blueprint(omics.bp)
-    app.register_blueprint(imaging.bp)
+def engine_blueprint(name: str) -> Blueprint:
+    """The blueprint of the table's engine ``name`` (its module is imported on first use)."""
+    blueprint: Blueprint = importlib.import_module(ENGINES[name].api_module).bp
+    if blueprint.name != name:
+        raise RuntimeError(
+            f"{ENGINES[name].api_module}.bp is named {blueprint.name!r}, not {name!r}"
+        )
+    return blueprint
 
 
 def _install_error_handlers(app: Flask, config: InferenceConfig) -> None:
@@ -175,12 +182,9 @@ def create_app(
         if retrain_module
         else RetrainManager(config, registry)
     )
-    app.extensions["cdss"] = {
-        "config": config,
-        "registry": registry,
-        "engines": registry.engines,
-        "retrain": manager,
-    }
+    app.extensions[EXTENSION_KEY] = ServerState(
+        config=config, registry=registry, retrain=manager, started_at=datetime.now(UTC)
+    )
 
     @app.before_request
     def pick_up_new_versions() -> None:
@@ -188,6 +192,7 @@ def create_app(
 
     app.register_blueprint(health.bp)
     app.register_blueprint(v1.bp)
-    _register_engine_blueprints(app)
+    for name in ENGINES:
+        app.register_blueprint(engine_blueprint(name))
     _install_error_handlers(app, config)
     return app

@@ -1,8 +1,9 @@
-"""Settings of the inference server, read once from the environment into a frozen dataclass.
+"""Settings of the inference server, read once from the environment into frozen dataclasses.
 
-Every setting the server knows is declared here with its default; nothing else reads ``os.environ``
-for server settings. The server binds to 127.0.0.1 by default: it is local-only, the web backend
-is its one client.
+Every setting the server knows is declared here with its default: ``InferenceConfig`` for the app
+(engines, folders, limits) and ``GunicornSettings`` for the production process manager. No other
+module reads ``os.environ`` (a test checks); code that needs a setting takes the config. The server
+binds to 127.0.0.1 by default: it is local-only, the web backend is its one client.
 """
 
 from __future__ import annotations
@@ -12,9 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from inference.engines import ENGINES
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
-KNOWN_ENGINES = ("sequence", "omics", "imaging")
 DEFAULT_MAX_BODY = 16 * 1024 * 1024
+# What one imaging upload (a NIfTI volume or a zipped DICOM series) may weigh, on that route only.
+DEFAULT_IMAGING_MAX_UPLOAD = 1024 * 1024 * 1024
 # What an imaging volume may decode to (header dims x bytes per voxel, and what a gzip stream may
 # inflate to): 1 GiB holds a 512x512x1000 float32 or a 512x512x2048 int16 CT.
 DEFAULT_IMAGING_MAX_DECODED_BYTES = 1024 * 1024 * 1024
@@ -37,10 +41,10 @@ def _parse_int(env: Mapping[str, str], name: str, default: int, *, minimum: int)
 
 def _parse_engines(raw: str) -> tuple[str, ...]:
     names = tuple(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
-    unknown = [name for name in names if name not in KNOWN_ENGINES]
+    unknown = [name for name in names if name not in ENGINES]
     if unknown:
         raise ValueError(
-            f"CDSS_INFERENCE_ENGINES names unknown engines {unknown}; known: {list(KNOWN_ENGINES)}"
+            f"CDSS_INFERENCE_ENGINES names unknown engines {unknown}; known: {list(ENGINES)}"
         )
     return names
 
@@ -68,6 +72,10 @@ class InferenceConfig:
     ``training_data_roots``: the only folders (and their subfolders) a retrain request may name;
     empty disables retraining. ``imaging_max_decoded_bytes`` caps what one imaging volume or
     segmentation may decode to (a 413 above it, before anything is inflated).
+    ``media_root``: the only folder (and its subfolders) an imaging request may name by path (the
+    web backend's media folder). ``imaging_bundles_dir``: the installed MONAI bundles a request may
+    name. ``imaging_max_upload``: the body limit of the imaging upload route (other routes keep
+    ``max_body``).
     """
 
     host: str = "127.0.0.1"
@@ -75,7 +83,7 @@ class InferenceConfig:
     models_dir: Path = field(default_factory=lambda: REPO_ROOT / "models")
     runtime_models_dir: Path = field(default_factory=lambda: REPO_ROOT / "var" / "models")
     max_body: int = DEFAULT_MAX_BODY
-    engines: tuple[str, ...] = KNOWN_ENGINES
+    engines: tuple[str, ...] = tuple(ENGINES)
     # How often (seconds) a worker re-reads the CURRENT files to pick up a version promoted by a
     # retrain run in another process; 0 checks on every request.
     reload_check_interval_s: float = 2.0
@@ -83,10 +91,14 @@ class InferenceConfig:
         default_factory=lambda: (DEFAULT_DATASETS_DIR.resolve(),)
     )
     imaging_max_decoded_bytes: int = DEFAULT_IMAGING_MAX_DECODED_BYTES
+    imaging_max_upload: int = DEFAULT_IMAGING_MAX_UPLOAD
+    media_root: Path = field(default_factory=lambda: REPO_ROOT / "var" / "media")
+    imaging_bundles_dir: Path = field(default_factory=lambda: REPO_ROOT / "var" / "bundles")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> InferenceConfig:
-        """Build the config from ``CDSS_INFERENCE_*`` / ``CDSS_*MODELS_DIR`` variables.
+        """Build the config from ``CDSS_INFERENCE_*``, ``CDSS_*MODELS_DIR``, ``CDSS_IMAGING_*``
+        and ``CDSS_MEDIA_ROOT`` (relative folders are taken from the repository root).
 
         ``CDSS_TRAINING_DATA_ROOTS`` unset: the one root is the trainers' data sets folder
         (``CDSS_DATASETS_DIR``, else ``<repo>/../shared/datasets``); set but empty: none, and
@@ -99,6 +111,8 @@ class InferenceConfig:
         engines_raw = env.get("CDSS_INFERENCE_ENGINES")
         roots_raw = env.get("CDSS_TRAINING_DATA_ROOTS")
         datasets_dir = env.get("CDSS_DATASETS_DIR", "").strip()
+        media_root = env.get("CDSS_MEDIA_ROOT", "").strip()
+        bundles_dir = env.get("CDSS_IMAGING_BUNDLES_DIR", "").strip()
         if roots_raw is not None:
             roots = _parse_roots(roots_raw)
         elif datasets_dir:
@@ -121,4 +135,43 @@ class InferenceConfig:
                 defaults.imaging_max_decoded_bytes,
                 minimum=1024,
             ),
+            imaging_max_upload=_parse_int(
+                env, "CDSS_IMAGING_MAX_UPLOAD", defaults.imaging_max_upload, minimum=1
+            ),
+            media_root=_absolute(media_root) if media_root else defaults.media_root,
+            imaging_bundles_dir=(
+                _absolute(bundles_dir) if bundles_dir else defaults.imaging_bundles_dir
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class GunicornSettings:
+    """How gunicorn runs the server in production (``inference/gunicorn_conf.py`` reads them).
+
+    ``workers`` defaults to one per core; ``threads`` and ``keepalive`` apply to ``gthread``
+    workers only; ``timeout`` bounds a stuck worker (seconds).
+    """
+
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    worker_class: str = "gthread"
+    threads: int = 4
+    timeout: int = 300
+    keepalive: int = 5
+    log_level: str = "info"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> GunicornSettings:
+        """Build them from ``CDSS_INFERENCE_WORKERS``, ``_WORKER_CLASS``, ``_THREADS``,
+        ``_TIMEOUT``, ``_KEEPALIVE`` and ``_LOG_LEVEL``."""
+        env = os.environ if environ is None else environ
+        defaults = cls()
+        return cls(
+            workers=_parse_int(env, "CDSS_INFERENCE_WORKERS", defaults.workers, minimum=1),
+            worker_class=env.get("CDSS_INFERENCE_WORKER_CLASS", "").strip()
+            or defaults.worker_class,
+            threads=_parse_int(env, "CDSS_INFERENCE_THREADS", defaults.threads, minimum=1),
+            timeout=_parse_int(env, "CDSS_INFERENCE_TIMEOUT", defaults.timeout, minimum=0),
+            keepalive=_parse_int(env, "CDSS_INFERENCE_KEEPALIVE", defaults.keepalive, minimum=0),
+            log_level=env.get("CDSS_INFERENCE_LOG_LEVEL", "").strip() or defaults.log_level,
         )

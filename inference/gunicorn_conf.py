@@ -10,24 +10,26 @@ a long batch (a ``sync`` worker would hold them until the batch ends). On the 2-
 ``sync`` workers (CDSS_INFERENCE_WORKER_CLASS=sync) gave the same p99 at 8 clients within the noise
 (docs/benchmarks/inference.md). ``timeout`` bounds a stuck worker; the seed's clients give up on a
 batch after 60 s anyway.
-Every setting can be changed through the environment.
+Every setting can be changed through the environment: the bind address through
+``InferenceConfig``, the rest through ``GunicornSettings`` (both in ``inference.config``).
 """
 
 from __future__ import annotations
 
 import os
 
-_cpus = os.cpu_count() or 1
-_host = os.environ.get("CDSS_INFERENCE_HOST", "127.0.0.1")
-_port = os.environ.get("CDSS_INFERENCE_PORT", "9000")
+from inference.config import GunicornSettings, InferenceConfig
 
-bind = f"{_host}:{_port}"
-workers = int(os.environ.get("CDSS_INFERENCE_WORKERS", str(_cpus)))
-worker_class = os.environ.get("CDSS_INFERENCE_WORKER_CLASS", "gthread")
-threads = int(os.environ.get("CDSS_INFERENCE_THREADS", "4"))  # gthread only
-timeout = int(os.environ.get("CDSS_INFERENCE_TIMEOUT", "300"))
+_config = InferenceConfig.from_env()
+_settings = GunicornSettings.from_env()
+
+bind = f"{_config.host}:{_config.port}"
+workers = _settings.workers
+worker_class = _settings.worker_class
+threads = _settings.threads  # gthread only
+timeout = _settings.timeout
 graceful_timeout = 30
-keepalive = int(os.environ.get("CDSS_INFERENCE_KEEPALIVE", "5"))  # gthread only
+keepalive = _settings.keepalive  # gthread only
 preload_app = False
 accesslog = "-"
 # The default format plus the request id every response carries (X-Request-ID), to find a 5xx.
@@ -35,8 +37,9 @@ access_log_format = (
     '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" rid=%({x-request-id}o)s'
 )
 errorlog = "-"
-loglevel = os.environ.get("CDSS_INFERENCE_LOG_LEVEL", "info")
+loglevel = _settings.log_level
 
-# Set before the workers import numpy/torch: one compute thread per worker process.
+# Set before the workers import numpy/torch: one compute thread per worker process (the native
+# libraries read these; an operator's own value is kept).
 for _name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
     os.environ.setdefault(_name, "1")

@@ -1,13 +1,14 @@
 """The engine registry: which model version is active for each kind, and the loaded engines.
 
-For each configured kind it resolves the active version (``<runtime>/<kind>/CURRENT`` wins over
-``<models>/<kind>/CURRENT``), builds the engine class and loads it once per process. A worker
-re-reads the CURRENT files at most every ``reload_check_interval_s`` seconds; when the version
-changed (a retrain promoted a new one, possibly from another worker), the new engine is loaded in
-a background thread and swapped in whole while the old one keeps answering.
+For each configured kind (a row of ``inference.engines.ENGINES`` named by the config) it resolves
+the active version (``<runtime>/<kind>/CURRENT`` wins over ``<models>/<kind>/CURRENT``), builds
+the engine from the server's config and loads it once per process. A worker re-reads the CURRENT
+files at most every ``reload_check_interval_s`` seconds; when the version changed (a retrain
+promoted a new one, possibly from another worker), the new engine is loaded in a background thread
+and swapped in whole while the old one keeps answering.
 
-Engines are reached through ``app.extensions["cdss"]["engines"][kind]``: a mapping that raises
-``NotReady`` (503) for a kind that is not configured or failed to load.
+Engines are reached through ``ServerState.engines[kind]``: a mapping that raises ``NotReady``
+(503) for a kind that is not configured or failed to load.
 """
 
 from __future__ import annotations
@@ -16,31 +17,26 @@ import importlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from inference.config import InferenceConfig
+from inference.engines import ENGINES
 from inference.engines.base import Engine
 from inference.errors import InferenceError, NotReady
 
 log = logging.getLogger(__name__)
 
-ENGINE_CLASSES: dict[str, str] = {
-    "sequence": "inference.engines.sequence:SequenceEngine",
-    "omics": "inference.engines.omics:OmicsEngine",
-    "imaging": "inference.engines.imaging:ImagingEngine",
-}
-
-EngineFactory = Callable[[], Engine]
+EngineClass = type[Engine]
 
 
-def import_engine_class(kind: str) -> EngineFactory:
-    """Import the engine class for ``kind`` (lazily: imaging pulls in torch)."""
-    module_name, _, attr = ENGINE_CLASSES[kind].partition(":")
-    factory: EngineFactory = getattr(importlib.import_module(module_name), attr)
-    return factory
+def import_engine_class(kind: str) -> EngineClass:
+    """Import the engine class of the table's row ``kind`` (lazily: imaging pulls in torch)."""
+    module_name, _, attr = ENGINES[kind].engine_class.partition(":")
+    engine_class: EngineClass = getattr(importlib.import_module(module_name), attr)
+    return engine_class
 
 
 @dataclass(frozen=True)
@@ -91,8 +87,9 @@ class EngineRegistry:
     def __init__(
         self,
         config: InferenceConfig,
-        factories: Mapping[str, EngineFactory] | None = None,
+        factories: Mapping[str, EngineClass] | None = None,
     ) -> None:
+        """``factories`` replaces the table's engine classes (tests host stand-in engines)."""
         self.config = config
         self._factories = dict(factories) if factories is not None else None
         self._slots: dict[str, _Slot] = {kind: _Slot() for kind in config.engines}
@@ -104,17 +101,15 @@ class EngineRegistry:
     def kinds(self) -> tuple[str, ...]:
         return tuple(self._slots)
 
-    def _factory(self, kind: str) -> EngineFactory:
-        if self._factories is not None:
+    def engine_class(self, kind: str) -> EngineClass:
+        """The class that serves ``kind`` (imported on first use)."""
+        if self._factories is not None and kind in self._factories:
             return self._factories[kind]
         return import_engine_class(kind)
 
     def _build(self, kind: str, resolved: ResolvedVersion) -> Engine:
-        engine = self._factory(kind)()
-        # Engines with settings take them from the server's config (never from os.environ).
-        configure = getattr(engine, "configure", None)
-        if callable(configure):
-            configure(self.config)
+        # Every setting an engine uses comes from the server's config (never from os.environ).
+        engine = self.engine_class(kind)(self.config)
         engine.load(resolved.path)
         if not engine.loaded:
             raise NotReady(f"{kind}: engine reports not loaded after loading {resolved.path}")

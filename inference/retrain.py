@@ -32,6 +32,12 @@ from pathlib import Path
 from typing import Any
 
 from inference.config import REPO_ROOT, InferenceConfig
+from inference.engines.sequence.inputs import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_EPOCHS,
+    MAX_BATCH_SIZE,
+    MAX_EPOCHS,
+)
 from inference.errors import InferenceError, InvalidInput, redact_paths
 from inference.registry import EngineRegistry
 
@@ -39,10 +45,6 @@ log = logging.getLogger(__name__)
 
 RETRAIN_MODULE = "training.sequences.retrain"
 KIND = "sequence"
-MAX_EPOCHS = 500
-MAX_BATCH_SIZE = 4096
-DEFAULT_EPOCHS = 10
-DEFAULT_BATCH_SIZE = 32
 MAX_PATH_LENGTH = 4096
 # What model-info shows of the trainer's status file and of the job record; nothing else.
 PUBLIC_STATUS_FIELDS = ("state", "progress", "message", "version", "metrics", "promoted")

@@ -1,9 +1,10 @@
 """HTTP routes of the inference server, one Flask blueprint per concern.
 
-``health`` (liveness and readiness), ``v1`` (the seed-compatible sequence API: model-info, predict,
-retrain, structures), ``omics`` and ``imaging`` (their engines' routes). Routes parse and validate
-input, call one engine, and serialize; they hold no model logic and never import Django.
-``request_json`` and ``extension`` are the helpers every blueprint may share.
+``health`` (liveness and readiness) and ``v1`` (model-info) belong to the server; every engine of
+``inference.engines.ENGINES`` has its own module named after it: ``sequence`` (the seed-compatible
+predict, retrain and structures routes), ``omics`` and ``imaging``. Routes parse and validate
+input, call one engine or service, and serialize; they hold no model logic and never import
+Django. ``request_json`` and ``server_state`` are the helpers every blueprint may share.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from flask import current_app, request
 
 from inference.errors import PayloadTooLarge
 from inference.jsonbody import parse_json_body
+from inference.state import EXTENSION_KEY, ServerState
 
 
-def _json_limit() -> int:
-    limit: int = current_app.extensions["cdss"]["config"].max_body
-    return limit
+def server_state() -> ServerState:
+    """The state of the app handling this request: config, engines, registry, retrain manager."""
+    state: ServerState = current_app.extensions[EXTENSION_KEY]
+    return state
 
 
 def request_json() -> dict[str, Any]:
@@ -28,7 +31,7 @@ def request_json() -> dict[str, Any]:
     that accept larger uploads), parsed by ``inference.jsonbody`` (depth limit, finite numbers,
     valid Unicode).
     """
-    limit = _json_limit()
+    limit = server_state().config.max_body
     length = request.content_length
     if length is not None and length > limit:
         raise _too_large(limit)
@@ -43,9 +46,3 @@ def _too_large(limit: int) -> PayloadTooLarge:
     return PayloadTooLarge(
         f"body: the JSON body is larger than the limit of {limit} bytes", field="body"
     )
-
-
-def extension() -> dict[str, Any]:
-    """The server's shared state: ``engines``, ``registry``, ``retrain``, ``config``."""
-    state: dict[str, Any] = current_app.extensions["cdss"]
-    return state

@@ -11,21 +11,20 @@ from typing import Any
 
 from flask import Blueprint
 
-from inference.api import extension
-from inference.registry import EngineRegistry
+from inference.api import server_state
 
 bp = Blueprint("health", __name__)
 
 
 @bp.get("/health")
 def health() -> dict[str, Any]:
-    registry: EngineRegistry = extension()["registry"]
+    registry = server_state().registry
     return {"ok": True, "status": "alive", "model_version": registry.version("sequence")}
 
 
 @bp.get("/ready")
 def ready() -> tuple[dict[str, Any], int]:
-    registry: EngineRegistry = extension()["registry"]
+    registry = server_state().registry
     status = registry.status()
     missing = registry.not_loaded()
     if missing:

@@ -4,95 +4,35 @@ Two ways in:
 - multipart upload: ``volume`` (NIfTI or a zip of one DICOM series), optional ``segmentation``
   (a multi-label NIfTI or a zip of ``<structure>.nii.gz`` masks), optional form field ``bundle``;
 - JSON ``{"volume_path", "segmentation_path"?, "bundle"?}``: paths of files (or a mask folder)
-  under the media root (``CDSS_MEDIA_ROOT``, default ``<repo>/var/media``); anything that resolves
-  outside it is a 400.
-``bundle`` names an installed MONAI bundle folder under ``CDSS_IMAGING_BUNDLES_DIR`` (default
-``<repo>/var/bundles``); a request can never point at an arbitrary folder, because bundle configs
-run code. Uploads may be up to ``CDSS_IMAGING_MAX_UPLOAD`` bytes (default 1 GiB) on this route only.
+  under the media root (``InferenceConfig.media_root``, ``CDSS_MEDIA_ROOT``); anything that
+  resolves outside it is a 400.
+``bundle`` names an installed MONAI bundle folder under ``InferenceConfig.imaging_bundles_dir``
+(``CDSS_IMAGING_BUNDLES_DIR``); see ``inference.engines.imaging.inputs``. Uploads may be up to
+``InferenceConfig.imaging_max_upload`` bytes (``CDSS_IMAGING_MAX_UPLOAD``, default 1 GiB) on this
+route only.
 """
 
 from __future__ import annotations
 
-import os
-import re
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, request
 from werkzeug.datastructures import FileStorage
 
-from inference.api import extension, request_json
-from inference.config import REPO_ROOT
+from inference.api import request_json, server_state
+from inference.engines.imaging.inputs import resolve_bundle, resolve_media_path
 from inference.errors import InvalidInput
 
 bp = Blueprint("imaging", __name__, url_prefix="/api/v1/imaging")
 
-DEFAULT_MAX_UPLOAD = 1024 * 1024 * 1024
-MAX_PATH_LENGTH = 4096
-_BUNDLE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")
 _JSON_FIELDS = {"volume_path", "segmentation_path", "bundle"}
-
-
-def _setting(name: str, default: str) -> str:
-    """App config first (tests, embedding), then the environment."""
-    value = current_app.config.get(name) or os.environ.get(name, "").strip()
-    return str(value) if value else default
-
-
-def media_root() -> Path:
-    return Path(_setting("CDSS_MEDIA_ROOT", str(REPO_ROOT / "var" / "media"))).resolve()
-
-
-def bundles_root() -> Path:
-    return Path(_setting("CDSS_IMAGING_BUNDLES_DIR", str(REPO_ROOT / "var" / "bundles"))).resolve()
-
-
-def max_upload() -> int:
-    raw = _setting("CDSS_IMAGING_MAX_UPLOAD", str(DEFAULT_MAX_UPLOAD))
-    try:
-        return int(raw)
-    except ValueError:
-        return DEFAULT_MAX_UPLOAD
 
 
 @bp.before_request
 def _allow_large_uploads() -> None:
-    request.max_content_length = max_upload()
-
-
-def resolve_media_path(raw: Any, field: str) -> Path:
-    """A path inside the media root (relative to it, or absolute inside it), which exists."""
-    if not isinstance(raw, str) or not raw.strip():
-        raise InvalidInput(f"{field}: must be a non-empty string", field=field)
-    if "\x00" in raw:
-        raise InvalidInput(f"{field}: contains a NUL byte", field=field)
-    if len(raw) > MAX_PATH_LENGTH:
-        raise InvalidInput(f"{field}: is longer than {MAX_PATH_LENGTH} characters", field=field)
-    root = media_root()
-    candidate = Path(raw)
-    try:
-        path = (candidate if candidate.is_absolute() else root / candidate).resolve()
-        inside = path.is_relative_to(root)
-        exists = inside and path.exists()
-    except OSError:  # a name too long for the filesystem, a symlink loop: no such file
-        inside, exists = True, False
-    if not inside:
-        raise InvalidInput(f"{field}: must be a path under the media root", field=field)
-    if not exists:
-        raise InvalidInput(f"{field}: file not found under the media root", field=field)
-    return path
-
-
-def resolve_bundle(raw: Any) -> Path | None:
-    if raw is None or raw == "":
-        return None
-    if not isinstance(raw, str) or not _BUNDLE_NAME.match(raw) or ".." in raw:
-        raise InvalidInput("bundle: must be the name of an installed bundle folder", field="bundle")
-    path = bundles_root() / raw
-    if not path.is_dir():
-        raise InvalidInput(f"bundle: no installed bundle named {raw!r}", field="bundle")
-    return path
+    request.max_content_length = server_state().config.imaging_max_upload
 
 
 def _save_upload(upload: FileStorage, folder: Path, stem: str, field: str) -> Path:
@@ -110,7 +50,7 @@ def _save_upload(upload: FileStorage, folder: Path, stem: str, field: str) -> Pa
 def _analyze(
     volume: Path, segmentation: Path | None, bundle: Path | None, *, by_path: bool = False
 ) -> dict[str, Any]:
-    engine = extension()["engines"]["imaging"]
+    engine = server_state().engines["imaging"]
     try:
         result: dict[str, Any] = engine.analyze(
             volume_path=volume, segmentation_path=segmentation, bundle_dir=bundle
@@ -132,7 +72,8 @@ def analyze() -> dict[str, Any]:
         volume = request.files.get("volume")
         if volume is None:
             raise InvalidInput("volume: upload the CT volume as the 'volume' file", field="volume")
-        bundle = resolve_bundle(request.form.get("bundle"))
+        config = server_state().config
+        bundle = resolve_bundle(request.form.get("bundle"), config.imaging_bundles_dir)
         segmentation = request.files.get("segmentation")
         with tempfile.TemporaryDirectory(prefix="cdss-imaging-") as tmp:
             folder = Path(tmp)
@@ -154,9 +95,13 @@ def analyze() -> dict[str, Any]:
             "volume_path: required (or upload the volume as multipart 'volume')",
             field="volume_path",
         )
-    volume_path = resolve_media_path(body["volume_path"], "volume_path")
+    config = server_state().config
+    volume_path = resolve_media_path(body["volume_path"], "volume_path", config.media_root)
     if not volume_path.is_file():
         raise InvalidInput("volume_path: must be a file", field="volume_path")
     seg = body.get("segmentation_path")
-    seg_path = resolve_media_path(seg, "segmentation_path") if seg is not None else None
-    return _analyze(volume_path, seg_path, resolve_bundle(body.get("bundle")), by_path=True)
+    seg_path = (
+        resolve_media_path(seg, "segmentation_path", config.media_root) if seg is not None else None
+    )
+    bundle = resolve_bundle(body.get("bundle"), config.imaging_bundles_dir)
+    return _analyze(volume_path, seg_path, bundle, by_path=True)

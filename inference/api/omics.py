@@ -19,20 +19,18 @@ from typing import Any
 
 from flask import Blueprint, request
 
-from inference.api import extension, request_json
+from inference.api import request_json, server_state
 from inference.engines.base import DISCLAIMER
 from inference.engines.omics.engine import MAX_BATCH, MODEL_NAMES
 from inference.engines.omics.layers import InvalidValue
-from inference.engines.omics.table import parse_table
+from inference.engines.omics.table import MAX_FILE_BYTES, parse_table
 from inference.errors import InvalidInput, PayloadTooLarge
 
 bp = Blueprint("omics", __name__, url_prefix="/api/v1/omics")
 
-MAX_FILE_BYTES = 8 * 1024 * 1024
-
 
 def _engine() -> Any:
-    return extension()["engines"]["omics"]
+    return server_state().engines["omics"]
 
 
 def _model_field(value: Any) -> str:
@@ -79,6 +77,13 @@ def _predict_file() -> dict[str, Any]:
         if sample_id is not None:
             result["id"] = sample_id
     return _batch_response(model, results, engine)
+
+
+@bp.get("/template")
+def template() -> dict[str, Any]:
+    """``?model=``: the model's input columns and an example row (for a downloadable CSV)."""
+    model = _model_field(request.args.get("model"))
+    return {"ok": True, **_engine().template(model)}
 
 
 @bp.post("/predict")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from flask import Flask
@@ -18,7 +18,8 @@ from flask.testing import FlaskClient
 
 from inference.app import create_app
 from inference.config import REPO_ROOT, InferenceConfig
-from inference.engines.base import DISCLAIMER
+from inference.engines.base import DISCLAIMER, Limits
+from inference.engines.sequence import SequenceEngine
 from inference.errors import InvalidInput
 from inference.registry import EngineRegistry
 
@@ -27,15 +28,21 @@ class FakeSequenceEngine:
     """A stand-in with the sequence engine's API; answers are a deterministic hash of the input.
 
     It rejects proteins containing ``B`` with ``InvalidInput`` so tests can check that an engine
-    error in a batch fails only its own item.
+    error in a batch fails only its own item. Its limits and result schema are the real engine's:
+    the routes it serves are the real ones.
     """
 
-    name = "sequence"
+    name: ClassVar[str] = "sequence"
     model_name = "fake-sequence"
+    result_schema: ClassVar[dict[str, Any]] = SequenceEngine.result_schema
 
-    def __init__(self) -> None:
+    def __init__(self, config: InferenceConfig | None = None) -> None:
         self.version: str | None = None
         self.calls: list[int] = []
+
+    @classmethod
+    def limits(cls, config: InferenceConfig) -> Limits:
+        return SequenceEngine.limits(config)
 
     def load(self, model_dir: Path) -> None:
         self.version = Path(model_dir).name

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from inference.config import DEFAULT_MAX_BODY, REPO_ROOT, InferenceConfig
+from inference.config import DEFAULT_MAX_BODY, REPO_ROOT, GunicornSettings, InferenceConfig
 
 
 def test_defaults_are_local_only_and_repo_relative() -> None:
@@ -52,3 +52,44 @@ def test_config_is_frozen() -> None:
     config = InferenceConfig()
     with pytest.raises(AttributeError):
         config.port = 1  # type: ignore[misc]
+
+
+def test_imaging_settings(tmp_path: Path) -> None:
+    defaults = InferenceConfig.from_env({})
+    assert defaults.media_root == REPO_ROOT / "var" / "media"
+    assert defaults.imaging_bundles_dir == REPO_ROOT / "var" / "bundles"
+    assert defaults.imaging_max_upload == 1024**3
+    config = InferenceConfig.from_env(
+        {
+            "CDSS_MEDIA_ROOT": "var/elsewhere",
+            "CDSS_IMAGING_BUNDLES_DIR": str(tmp_path / "bundles"),
+            "CDSS_IMAGING_MAX_UPLOAD": "4096",
+        }
+    )
+    assert config.media_root == REPO_ROOT / "var" / "elsewhere"  # relative: from the repo root
+    assert config.imaging_bundles_dir == tmp_path / "bundles"
+    assert config.imaging_max_upload == 4096
+    with pytest.raises(ValueError, match="CDSS_IMAGING_MAX_UPLOAD must be an integer"):
+        InferenceConfig.from_env({"CDSS_IMAGING_MAX_UPLOAD": "1GB"})
+
+
+def test_gunicorn_settings() -> None:
+    defaults = GunicornSettings.from_env({})
+    assert defaults == GunicornSettings()
+    assert (defaults.worker_class, defaults.threads, defaults.timeout) == ("gthread", 4, 300)
+    assert defaults.workers >= 1
+    settings = GunicornSettings.from_env(
+        {
+            "CDSS_INFERENCE_WORKERS": "3",
+            "CDSS_INFERENCE_WORKER_CLASS": "sync",
+            "CDSS_INFERENCE_THREADS": "2",
+            "CDSS_INFERENCE_TIMEOUT": "60",
+            "CDSS_INFERENCE_KEEPALIVE": "0",
+            "CDSS_INFERENCE_LOG_LEVEL": "debug",
+        }
+    )
+    assert settings == GunicornSettings(
+        workers=3, worker_class="sync", threads=2, timeout=60, keepalive=0, log_level="debug"
+    )
+    with pytest.raises(ValueError, match="CDSS_INFERENCE_WORKERS must be >= 1"):
+        GunicornSettings.from_env({"CDSS_INFERENCE_WORKERS": "0"})

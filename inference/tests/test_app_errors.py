@@ -124,7 +124,7 @@ def test_a_non_finite_number_in_a_result_is_never_sent(client: FlaskClient) -> N
 
 
 def test_a_non_finite_engine_output_is_a_clear_500(app: Flask) -> None:
-    engine = app.extensions["cdss"]["engines"]["sequence"]
+    engine = app.extensions["cdss"].engines["sequence"]
     original = engine.predict_protein
 
     def nan_probability(protein: str, **kwargs: object) -> dict[str, object]:

@@ -17,7 +17,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from inference.config import REPO_ROOT
-from inference.sequence_input import CODON_TABLE, reverse_complement
+from inference.engines.sequence.inputs import CODON_TABLE, reverse_complement
 
 DATASETS_DIR = Path(os.environ.get("CDSS_DATASETS_DIR") or REPO_ROOT.parent / "shared" / "datasets")
 REFERENCES = DATASETS_DIR / "sequences" / "viral_nextclade" / "reference_proteins.fasta"

@@ -116,7 +116,7 @@ def test_retrain_runs_once_reports_progress_and_promotes(
     retrain_app: Flask, data_dir: Path
 ) -> None:
     client = retrain_app.test_client()
-    manager = retrain_app.extensions["cdss"]["retrain"]
+    manager = retrain_app.extensions["cdss"].retrain
     body = {"training_data_path": str(data_dir), "epochs": 2, "batch_size": 8}
 
     started = client.post("/api/v1/retrain", json=body)
@@ -155,7 +155,7 @@ def test_a_crashed_run_is_reported_failed(retrain_app: Flask, data_dir: Path) ->
     (data_dir / "go").touch()
     body = {"training_data_path": str(data_dir), "epochs": 13}
     assert client.post("/api/v1/retrain", json=body).status_code == 200
-    retrain_app.extensions["cdss"]["retrain"].wait(timeout=60)
+    retrain_app.extensions["cdss"].retrain.wait(timeout=60)
     status = client.get("/api/v1/model-info").get_json()["retrain"]
     assert status["running"] is False
     assert status["state"] == "failed"
@@ -242,7 +242,7 @@ def test_model_info_and_retrain_status_publish_no_paths_or_pids(
     assert running_status.status_code == 200
     assert running_status.get_json()["job"]["epochs"] == 2
     (data_dir / "go").touch()
-    retrain_app.extensions["cdss"]["retrain"].wait(timeout=60)
+    retrain_app.extensions["cdss"].retrain.wait(timeout=60)
     done_info = client.get("/api/v1/model-info").get_data(as_text=True)
     done_status = client.get("/api/v1/retrain/status")
     assert done_status.get_json()["job"]["exit_code"] == 0
@@ -262,7 +262,7 @@ def test_a_failure_message_names_no_path(
         ).status_code
         == 200
     )
-    retrain_app.extensions["cdss"]["retrain"].wait(timeout=60)
+    retrain_app.extensions["cdss"].retrain.wait(timeout=60)
     status = client.get("/api/v1/model-info").get_json()["retrain"]
     assert status["state"] == "failed" and "exit code 3" in status["message"]
     assert _leaks(json.dumps(status), tmp_path) == []

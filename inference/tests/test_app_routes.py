@@ -80,7 +80,7 @@ def test_single_prediction_shape(fake_client: FlaskClient) -> None:
 
 
 def test_options_reach_the_engine(fake_app: Flask) -> None:
-    engine = fake_app.extensions["cdss"]["engines"]["sequence"]
+    engine = fake_app.extensions["cdss"].engines["sequence"]
     seen = {}
     original = engine.predict_protein
 
@@ -137,7 +137,7 @@ def test_batch_isolates_bad_items(fake_app: Flask) -> None:
 
 
 def test_batch_calls_engine_vectorised(fake_app: Flask) -> None:
-    engine = fake_app.extensions["cdss"]["engines"]["sequence"]
+    engine = fake_app.extensions["cdss"].engines["sequence"]
     items = [{"id": i, "sequence": SEED_PROTEIN[i:] + "A" * i} for i in range(300)]
     response = fake_app.test_client().post("/api/v1/predict", json={"items": items})
     assert response.status_code == 200
@@ -207,7 +207,7 @@ def test_unknown_route_and_method_are_json(fake_client: FlaskClient) -> None:
 
 
 def test_unexpected_engine_failure_is_a_500_without_details(fake_app: Flask) -> None:
-    engine = fake_app.extensions["cdss"]["engines"]["sequence"]
+    engine = fake_app.extensions["cdss"].engines["sequence"]
 
     def broken(protein: str, **kwargs: object) -> dict[str, object]:
         raise RuntimeError("secret internal detail")
@@ -237,7 +237,7 @@ def test_unknown_structure_is_404(fake_client: FlaskClient) -> None:
 
 
 def test_engine_mapping_raises_not_ready_for_unconfigured(fake_app: Flask) -> None:
-    engines = fake_app.extensions["cdss"]["engines"]
+    engines = fake_app.extensions["cdss"].engines
     assert "omics" not in engines and list(engines) == ["sequence"]
     response = fake_app.test_client().post("/api/v1/omics/predict", json={"model": "rosmap"})
     assert response.status_code in (400, 404, 503)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import shutil
@@ -36,12 +37,12 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def app(media: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     config = InferenceConfig(
-        engines=("imaging",), runtime_models_dir=tmp_path_factory.mktemp("runtime")
+        engines=("imaging",),
+        runtime_models_dir=tmp_path_factory.mktemp("runtime"),
+        media_root=media,
+        imaging_bundles_dir=tmp_path_factory.mktemp("bundles"),
     )
-    app = create_app(config)
-    app.config["CDSS_MEDIA_ROOT"] = str(media)
-    app.config["CDSS_IMAGING_BUNDLES_DIR"] = str(tmp_path_factory.mktemp("bundles"))
-    yield app
+    yield create_app(config)
 
 
 @pytest.fixture()
@@ -142,12 +143,12 @@ def test_segmentation_on_another_grid_is_400(client: FlaskClient) -> None:
 
 
 def test_upload_over_the_imaging_limit_is_413(app: Flask) -> None:
-    app.config["CDSS_IMAGING_MAX_UPLOAD"] = "1000"
-    try:
-        data = {"volume": (io.BytesIO(b"\x1f\x8b" + b"\x00" * 5000), "ct.nii.gz")}
-        resp = app.test_client().post(URL, data=data, content_type="multipart/form-data")
-    finally:
-        app.config["CDSS_IMAGING_MAX_UPLOAD"] = ""
+    state = app.extensions["cdss"]
+    small = create_app(
+        dataclasses.replace(state.config, imaging_max_upload=1000), registry=state.registry
+    )
+    data = {"volume": (io.BytesIO(b"\x1f\x8b" + b"\x00" * 5000), "ct.nii.gz")}
+    resp = small.test_client().post(URL, data=data, content_type="multipart/form-data")
     assert resp.status_code == 413
     assert "1000" in resp.get_json()["error"]
 

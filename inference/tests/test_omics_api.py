@@ -296,3 +296,28 @@ def test_responses_never_hold_non_finite_numbers(
     assert response.status_code == 200
     body = json.loads(response.data, parse_constant=lambda name: pytest.fail(name))
     assert body["label"] == "AD"
+
+
+@pytest.mark.parametrize("model", ["rosmap", "tcga_paad"])
+def test_the_template_is_a_table_the_model_accepts(client: FlaskClient, model: str) -> None:
+    answer = client.get(f"/api/v1/omics/template?model={model}")
+    assert answer.status_code == 200
+    template = answer.get_json()
+    assert template["model_version"] and len(template["columns"]) == len(template["example"])
+    assert all(":" in column for column in template["columns"])
+    table = ",".join(template["columns"]) + "\n" + ",".join(map(str, template["example"])) + "\n"
+    response = client.post(
+        URL,
+        data={"model": model, "file": (io.BytesIO(table.encode()), "template.csv")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 200, response.get_json()
+    (result,) = response.get_json()["results"]
+    assert result["ok"] is True
+    assert not any(result["imputed_features"].values())  # every column was understood
+    assert not any(result["unknown_features"].values())
+
+
+def test_the_template_of_an_unknown_model_is_a_400(client: FlaskClient) -> None:
+    answer = client.get("/api/v1/omics/template?model=nope")
+    assert answer.status_code == 400 and answer.get_json()["field"] == "model"

@@ -12,43 +12,58 @@ import dataclasses
 import json
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from inference.engines.base import DISCLAIMER
+from inference.config import InferenceConfig
+from inference.engines.base import DISCLAIMER, Limits
 from inference.engines.imaging.adrenal import AdrenalClassifier, bounding_crop
 from inference.engines.imaging.bundle import run_bundle
+from inference.engines.imaging.inputs import MAX_PATH_LENGTH
 from inference.engines.imaging.labels import ADRENAL_STRUCTURES, TOTALSEG_V2
 from inference.engines.imaging.loader import load_volume
 from inference.engines.imaging.measure import measure_labelmap, measure_mask
+from inference.engines.imaging.nifti_io import MAX_LABEL, MAX_VOX_OFFSET
+from inference.engines.imaging.schema import RESULT_SCHEMA
 from inference.engines.imaging.segmentation import is_multilabel, iter_masks, load_labelmap
 from inference.engines.imaging.volume import Volume, VolumeLimits
 from inference.errors import NotReady
 
-if TYPE_CHECKING:
-    from inference.config import InferenceConfig
-
 MODEL_NAME = "cdss-imaging"
+
+
+def volume_limits_for(config: InferenceConfig) -> VolumeLimits:
+    """The caps every volume and segmentation is checked against, under ``config``."""
+    return VolumeLimits(max_decoded_bytes=config.imaging_max_decoded_bytes)
 
 
 class ImagingEngine:
     """CT imaging engine (``inference.engines.base.Engine``)."""
 
-    name = "imaging"
+    name: ClassVar[str] = "imaging"
+    result_schema: ClassVar[dict[str, Any]] = RESULT_SCHEMA
 
-    def __init__(self, limits: VolumeLimits | None = None) -> None:
-        self.limits = limits or VolumeLimits()
+    def __init__(self, config: InferenceConfig | None = None) -> None:
+        self.config = config or InferenceConfig()
+        self.volume_limits = volume_limits_for(self.config)
         self.model_dir: Path | None = None
         self.version: str | None = None
         self.adrenal: AdrenalClassifier | None = None
         self.metrics: dict[str, Any] = {}
 
-    def configure(self, config: InferenceConfig) -> None:
-        """Take the imaging limits the server is configured with (called before ``load``)."""
-        self.limits = dataclasses.replace(
-            self.limits, max_decoded_bytes=config.imaging_max_decoded_bytes
-        )
+    @classmethod
+    def limits(cls, config: InferenceConfig) -> Limits:
+        """The bounds of ``POST /api/v1/imaging/analyze`` (inclusive): an upload's size, a JSON
+        body's size and path length, then what a volume may be once its header is read."""
+        return {
+            "max_upload_bytes": config.imaging_max_upload,
+            "max_body_bytes": config.max_body,
+            "max_path_length": MAX_PATH_LENGTH,
+            **dataclasses.asdict(volume_limits_for(config)),
+            "max_vox_offset_bytes": MAX_VOX_OFFSET,
+            "max_label": MAX_LABEL,
+        }
 
     def load(self, model_dir: Path) -> None:
         model_dir = Path(model_dir)
@@ -94,7 +109,7 @@ class ImagingEngine:
         adrenal = self._require()
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
-        volume = load_volume(Path(volume_path), self.limits, "volume")
+        volume = load_volume(Path(volume_path), self.volume_limits, "volume")
         timings["load"] = time.perf_counter() - t0
 
         structures: list[dict[str, Any]] = []
@@ -161,14 +176,14 @@ class ImagingEngine:
         self, path: Path, volume: Volume, glands: dict[str, tuple[np.ndarray, np.ndarray]]
     ) -> list[dict[str, Any]]:
         if is_multilabel(path):
-            labelmap = load_labelmap(path, volume, self.limits)
+            labelmap = load_labelmap(path, volume, self.volume_limits)
             rows = measure_labelmap(volume.data, labelmap, volume.voxel_volume_ml, TOTALSEG_V2)
             for row in rows:
                 row["source"] = "segmentation"
             glands.update(_glands_from_labelmap(labelmap, rows, volume.affine))
             return rows
         per_mask: list[dict[str, Any]] = []
-        for name, mask in iter_masks(path, volume, self.limits):
+        for name, mask in iter_masks(path, volume, self.volume_limits):
             measured = measure_mask(volume.data, mask, volume.voxel_volume_ml, name)
             if measured is None:
                 continue

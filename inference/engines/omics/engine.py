@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from inference.engines.base import DISCLAIMER
+from inference.config import InferenceConfig
+from inference.engines.base import DISCLAIMER, Limits
 from inference.engines.omics.layers import InvalidValue
 from inference.engines.omics.paad import PaadModel
 from inference.engines.omics.rosmap import RosmapModel
+from inference.engines.omics.schema import RESULT_SCHEMA
+from inference.engines.omics.table import MAX_CELL_CHARS, MAX_FILE_BYTES
 from inference.errors import InvalidInput, NotReady
 
 MODEL_NAMES = {"rosmap": "omics-rosmap-late-fusion-logreg", "tcga_paad": "omics-paad-ridge-cox"}
@@ -24,13 +27,25 @@ MAX_BATCH = 256
 class OmicsEngine:
     """Multi-omics models: ``rosmap`` (AD vs control) and ``tcga_paad`` (survival risk)."""
 
-    name = "omics"
+    name: ClassVar[str] = "omics"
     model_name = "cdss-omics"
+    result_schema: ClassVar[dict[str, Any]] = RESULT_SCHEMA
 
-    def __init__(self) -> None:
+    def __init__(self, config: InferenceConfig | None = None) -> None:
+        self.config = config or InferenceConfig()
         self.version: str | None = None
         self._models: dict[str, RosmapModel | PaadModel] = {}
         self._metrics: dict[str, Any] = {}
+
+    @classmethod
+    def limits(cls, config: InferenceConfig) -> Limits:
+        """The bounds of ``POST /api/v1/omics/predict`` (inclusive): a JSON body or a CSV table."""
+        return {
+            "max_body_bytes": config.max_body,
+            "max_samples": MAX_BATCH,
+            "max_file_bytes": MAX_FILE_BYTES,
+            "max_cell_chars": MAX_CELL_CHARS,
+        }
 
     def load(self, model_dir: Path) -> None:
         model_dir = Path(model_dir)
@@ -95,6 +110,17 @@ class OmicsEngine:
             except InvalidInput as exc:
                 out.append({"ok": False, "index": index, **exc.to_dict()})
         return out
+
+    def template(self, model: str) -> dict[str, Any]:
+        """The input table of ``model``: its columns and one example row that it accepts."""
+        columns = self._model(model).template()
+        return {
+            "model": model,
+            "model_name": MODEL_NAMES[model],
+            "model_version": self.version,
+            "columns": [name for name, _ in columns],
+            "example": [value for _, value in columns],
+        }
 
     def info(self) -> dict[str, Any]:
         models: dict[str, Any] = {}

@@ -120,6 +120,24 @@ class PaadModel:
     def feature_counts(self) -> dict[str, int]:
         return {block: len(spec.features) for block, spec in self.layers.items()}
 
+    def template(self) -> list[tuple[str, Any]]:
+        """Every input column, ``<block>:<feature>``, with an example value: the training mean,
+        or for a coded clinical value the category nearest to it, as the caller would write it."""
+        columns: list[tuple[str, Any]] = []
+        for block in BLOCKS:
+            spec, means = self.layers[block], self.params[block]["mean"]
+            for feature, mean in zip(spec.features, means, strict=True):
+                value: Any = round(float(mean), 6)
+                coding = self.encoder.specs.get(feature) if block == "clinical" else None
+                if coding and coding.get("map"):
+                    value = min(coding["map"], key=lambda k: abs(coding["map"][k] - mean))
+                elif coding and coding.get("transform") == "log1p":
+                    value = round(math.expm1(mean))
+                elif coding:
+                    value = round(float(mean), 1)
+                columns.append((f"{block}:{feature}", value))
+        return columns
+
     def predict(self, sample: Any, *, top_k: int = 10) -> dict[str, Any]:
         present = check_sample(sample, self.layers)
         lp = -self.center

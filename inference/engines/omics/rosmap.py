@@ -69,6 +69,14 @@ class RosmapModel:
     def feature_counts(self) -> dict[str, int]:
         return {view: len(spec.features) for view, spec in self.layers.items()}
 
+    def template(self) -> list[tuple[str, Any]]:
+        """Every input column, ``<view>:<feature>``, with the training mean as an example."""
+        return [
+            (f"{view}:{feature}", round(float(mean), 6))
+            for view, spec in self.layers.items()
+            for feature, mean in zip(spec.features, self.params[view]["mean"], strict=True)
+        ]
+
     def predict(self, sample: Any, *, top_k: int = 10) -> dict[str, Any]:
         present = check_sample(sample, self.layers)
         view_logits: list[float] = []

@@ -23,6 +23,8 @@ ID_COLUMNS = ("id", "sample_id")
 TEXT_LAYERS = frozenset({"clinical"})
 # A number, a clinical word, a sample id or a column name: far shorter than this.
 MAX_CELL_CHARS = 256
+# What one uploaded table may weigh.
+MAX_FILE_BYTES = 8 * 1024 * 1024
 
 
 def _number_or_text(cell: str, layer: str, where: str) -> float | str:

@@ -1,37 +1,50 @@
 """``SequenceEngine``: the pathogen-sequence engine the inference server loads and calls.
 
-It reads one model version (``models/sequence/<version>/``, or the run-time version under
-``var/models/sequence`` when that has a CURRENT), and answers plain dicts in the shape of the
-seed's ``/ml/v1/predict/`` (``prediction``, ``task3_structure``) plus ``nearest_references``,
-``confidence``, ``model_name``, ``model_version`` and the disclaimer. Thread-safe after ``load``.
+It reads one model version (``models/sequence/<version>/``; the registry picks which, a run-time
+version under ``var/models/sequence`` winning over the committed one) and answers plain dicts in
+the shape of the seed's ``/ml/v1/predict/`` (``prediction``, ``task3_structure``) plus
+``nearest_references``, ``confidence``, ``model_name``, ``model_version`` and the disclaimer.
+Thread-safe after ``load``.
 """
 
 from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from inference.engines.base import DISCLAIMER
+from inference.config import InferenceConfig
+from inference.engines.base import DISCLAIMER, Limits
 from inference.engines.sequence.artifacts import Bundle, load_bundle, resolve_version_dir
+from inference.engines.sequence.inputs import (
+    MAX_BATCH_ITEMS,
+    MAX_BATCH_SIZE,
+    MAX_EPOCHS,
+    MAX_NUCLEOTIDE_LENGTH,
+    MAX_ORGANISM_HINT,
+    MAX_PROTEIN_LENGTH,
+    MAX_TOP_K,
+    MIN_PROTEIN_LENGTH,
+)
 from inference.engines.sequence.predictor import NON_PATHOGEN, UNKNOWN, Predictor, TaskResult
+from inference.engines.sequence.schema import RESULT_SCHEMA
 from inference.engines.sequence.search import align_detail
 from inference.engines.sequence.structures import StructureLinks
 from inference.errors import InvalidInput, NotReady
 
-MAX_TOP_K = 50
 _VALID = frozenset("ACDEFGHIKLMNPQRSTVWYBZXUO*")
 
 
 class SequenceEngine:
     """Pathogen origin (task1), protein type (task2), specific protein (task3), references."""
 
-    name = "sequence"
+    name: ClassVar[str] = "sequence"
+    result_schema: ClassVar[dict[str, Any]] = RESULT_SCHEMA
 
-    def __init__(self, runtime_root: Path | None = None) -> None:
-        self.runtime_root = runtime_root
+    def __init__(self, config: InferenceConfig | None = None) -> None:
+        self.config = config or InferenceConfig()
         self._bundle: Bundle | None = None
         self._predictor: Predictor | None = None
         self._links: StructureLinks | None = None
@@ -40,13 +53,28 @@ class SequenceEngine:
 
     # -- Engine protocol -------------------------------------------------------------------
 
+    @classmethod
+    def limits(cls, config: InferenceConfig) -> Limits:
+        """The bounds of ``POST /api/v1/predict`` and ``POST /api/v1/retrain`` (inclusive)."""
+        return {
+            "max_body_bytes": config.max_body,
+            "max_batch_items": MAX_BATCH_ITEMS,
+            "min_protein_length": MIN_PROTEIN_LENGTH,
+            "max_protein_length": MAX_PROTEIN_LENGTH,
+            "max_nucleotide_length": MAX_NUCLEOTIDE_LENGTH,
+            "max_top_k": MAX_TOP_K,
+            "max_organism_hint_length": MAX_ORGANISM_HINT,
+            "max_retrain_epochs": MAX_EPOCHS,
+            "max_retrain_batch_size": MAX_BATCH_SIZE,
+        }
+
     def load(self, model_dir: Path) -> None:
-        """Load a version folder, or the CURRENT version of a model root (run-time root first)."""
+        """Load a version folder, or the CURRENT version of a model root."""
         model_dir = Path(model_dir)
         if (model_dir / "manifest.json").exists():
             version_dir = model_dir
         else:
-            version_dir = resolve_version_dir(model_dir, self.runtime_root)
+            version_dir = resolve_version_dir(model_dir)
         bundle = load_bundle(version_dir)
         predictor = Predictor(bundle)
         links = StructureLinks(version_dir, bundle.manifest.get("structures", {}))
@@ -57,6 +85,11 @@ class SequenceEngine:
     @property
     def loaded(self) -> bool:
         return self._predictor is not None
+
+    @property
+    def version(self) -> str | None:
+        bundle = self._bundle
+        return str(bundle.manifest["version"]) if bundle is not None else None
 
     @property
     def version_dir(self) -> Path | None:

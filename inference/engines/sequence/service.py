@@ -1,10 +1,10 @@
 """The sequence predict service: validated request in, seed-shaped response out.
 
 ``predict_single`` and ``predict_batch`` take the parsed JSON body, validate every field through
-``inference.sequence_input``, call the sequence engine (``predict_protein`` / ``predict_proteins``)
-and assemble the response of the seed's ML API. In a batch each item is validated and predicted on
-its own terms: a bad item becomes ``{ok: false, index, id, error, field}`` and never fails the
-batch.
+``inference.engines.sequence.inputs``, call the sequence engine (``predict_protein`` /
+``predict_proteins``) and assemble the response of the seed's ML API. In a batch each item is
+validated and predicted on its own terms: a bad item becomes ``{ok: false, index, id, error,
+field}`` and never fails the batch.
 No Flask here; the route only hands over the body and serializes the result.
 """
 
@@ -15,12 +15,15 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from inference.engines.base import DISCLAIMER
+from inference.engines.sequence.inputs import (
+    MAX_BATCH_ITEMS,
+    MAX_ORGANISM_HINT,
+    MAX_TOP_K,
+    Translation,
+    prepare_sequence,
+)
 from inference.errors import InvalidInput
-from inference.sequence_input import Translation, prepare_sequence
 
-MAX_BATCH_ITEMS = 10_000
-MAX_TOP_K = 50
-MAX_ORGANISM_HINT = 200
 # Items handed to the engine per vectorised call: bounds peak memory on a 10,000-item batch.
 ENGINE_CHUNK = 128
 

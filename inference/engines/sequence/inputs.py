@@ -1,4 +1,5 @@
-"""Validation of sequence inputs and DNA/RNA translation for the sequence engine.
+"""The sequence engine's inputs: validation of sequences, DNA/RNA translation, and the bounds of
+every request field (published in model-info as the engine's limits).
 
 Turns what a caller sent (``sequence``, ``seq_type``, ``frame``) into a clean upper-case protein
 string plus the ``translation`` block of the response, or raises ``InvalidInput`` naming the field
@@ -38,6 +39,15 @@ MIN_PROTEIN_LENGTH = 8
 MAX_PROTEIN_LENGTH = 10_000
 MAX_NUCLEOTIDE_LENGTH = 30_000
 SEQ_TYPES = ("protein", "dna", "rna", "auto")
+# Per request: items of a batch, references and task3 labels returned, organism hint characters.
+MAX_BATCH_ITEMS = 10_000
+MAX_TOP_K = 50
+MAX_ORGANISM_HINT = 200
+# A retraining request's arguments.
+MAX_EPOCHS = 500
+MAX_BATCH_SIZE = 4096
+DEFAULT_EPOCHS = 10
+DEFAULT_BATCH_SIZE = 32
 
 PROTEIN_LETTERS = frozenset("ACDEFGHIKLMNPQRSTVWY" + "UO" + "BZX")
 NUCLEOTIDE_LETTERS = frozenset("ACGTU" + "RYSWKMBDHVN")

@@ -1,4 +1,5 @@
-"""Validation and DNA/RNA translation (inference.sequence_input), against independent references.
+"""Validation and DNA/RNA translation (``inference.engines.sequence.inputs``), against independent
+references.
 
 The translation tests use real GenBank records (influenza reference segments in the shared
 datasets): the annotated CDS coordinates and ``/translation`` were written by GenBank, not by us.
@@ -15,8 +16,7 @@ from pathlib import Path
 import pytest
 
 from inference.config import REPO_ROOT
-from inference.errors import InvalidInput
-from inference.sequence_input import (
+from inference.engines.sequence.inputs import (
     CODON_TABLE,
     MAX_NUCLEOTIDE_LENGTH,
     MAX_PROTEIN_LENGTH,
@@ -25,6 +25,7 @@ from inference.sequence_input import (
     reverse_complement,
     translate,
 )
+from inference.errors import InvalidInput
 
 DATASETS_DIR = Path(os.environ.get("CDSS_DATASETS_DIR") or REPO_ROOT.parent / "shared" / "datasets")
 GENBANK_DIR = DATASETS_DIR / "sequences" / "flu_references_nextstrain" / "genbank"
