@@ -7,6 +7,8 @@ baseline survival, and Kaplan-Meier curves. Harrell's C-index comes from lifelin
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from lifelines.utils import concordance_index  # type: ignore[import-untyped]
 from scipy.optimize import minimize
@@ -80,6 +82,34 @@ def kaplan_meier(time: np.ndarray, event: np.ndarray) -> tuple[np.ndarray, np.nd
         s *= 1.0 - np.sum((time == t) & (event == 1)) / at_risk
         surv.append(s)
     return np.concatenate([[0.0], times]), np.asarray(surv)
+
+
+def kaplan_meier_band(
+    time: np.ndarray, event: np.ndarray, z: float = 1.959964
+) -> list[list[float]]:
+    """The Kaplan-Meier curve with its pointwise 95% band: ``[t, S, lower, upper, at_risk]`` at 0
+    and after each distinct event time. Greenwood's variance, on the log(-log) scale so the band
+    stays inside [0, 1]; ``at_risk`` is the number still followed just before ``t``."""
+    out = [[0.0, 1.0, 1.0, 1.0, float(len(time))]]
+    s, greenwood = 1.0, 0.0
+    for t in np.unique(time[event == 1]):
+        at_risk = float(np.sum(time >= t))
+        deaths = float(np.sum((time == t) & (event == 1)))
+        s *= 1.0 - deaths / at_risk
+        if at_risk > deaths:
+            greenwood += deaths / (at_risk * (at_risk - deaths))
+        if 0.0 < s < 1.0 and greenwood > 0.0:
+            spread = z * math.sqrt(greenwood) / abs(math.log(s))
+            lower, upper = s ** math.exp(spread), s ** math.exp(-spread)
+        else:
+            lower = upper = s
+        out.append([float(t), s, lower, upper, at_risk])
+    return out
+
+
+def at_risk_table(time: np.ndarray, horizons: tuple[float, ...]) -> list[list[float]]:
+    """``[t, number still followed at t]`` for each horizon (the table under a survival plot)."""
+    return [[float(h), float(np.sum(time >= h))] for h in horizons]
 
 
 def survival_at(times: np.ndarray, surv: np.ndarray, t: float) -> float:

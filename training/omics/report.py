@@ -283,7 +283,8 @@ def model_card_markdown(
         "contributions |",
         "| `tcga_paad` | omics-paad-ridge-cox | overall-survival risk in pancreatic ductal "
         "adenocarcinoma from miRNA, copy number and clinical covariates | risk score (log "
-        "relative hazard), risk group, the group's Kaplan-Meier curve, contributions |",
+        "relative hazard), risk group, the group's Kaplan-Meier curve with its 95% band "
+        "(Greenwood, log-log) and numbers at risk, contributions |",
         "",
         "Both are linear models, so every contribution reported with a prediction is exact: "
         "coefficient x standardized value (ROSMAP: on the fused logit; PAAD: on the log hazard).",
@@ -317,8 +318,8 @@ def model_card_markdown(
         "preprocessed and split by paad-survival-bench (github.com/bblodfon/paad-survival-bench, "
         "MIT). The shipped artifact holds coefficients, feature means and scales, the sorted "
         "training risk scores, the Breslow baseline and the Kaplan-Meier curves of the two "
-        "training risk groups; the last two list the training patients' death "
-        "times (open-access TCGA clinical data, no identifiers).",
+        "training risk groups (with their bands and numbers at risk); the last two list the "
+        "training patients' death times (open-access TCGA clinical data, no identifiers).",
         "",
         "## Inputs",
         "",

@@ -28,10 +28,12 @@ from training.omics.bounds import describe as describe_bounds
 from training.omics.bounds import input_bounds
 from training.omics.clinical import CLINICAL_SPEC, clinical_feature_names, encode_clinical
 from training.omics.cox import (
+    at_risk_table,
     breslow_baseline,
     fit_ridge_cox,
     harrell_c,
     kaplan_meier,
+    kaplan_meier_band,
     score_statistics,
     survival_at,
 )
@@ -194,6 +196,10 @@ def nested_cv(
     return outer
 
 
+# The times of the number-at-risk table under the survival plot: every half year to three years.
+AT_RISK_DAYS = (0.0, 182.0, 365.0, 547.0, 730.0, 912.0, 1095.0)
+
+
 def _km_points(time: np.ndarray, event: np.ndarray) -> list[list[float]]:
     times, surv = kaplan_meier(time, event)
     return [[float(t), float(s)] for t, s in zip(times, surv, strict=True)]
@@ -237,6 +243,8 @@ def build_artifact(
             "events": int(event[mask].sum()),
             "median_survival_days": _median_survival(time[mask], event[mask]),
             "km": _km_points(time[mask], event[mask]),
+            "km_band": kaplan_meier_band(time[mask], event[mask]),
+            "at_risk": at_risk_table(time[mask], AT_RISK_DAYS),
         }
     blocks = {}
     for b in BLOCKS:

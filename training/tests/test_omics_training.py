@@ -282,3 +282,22 @@ def test_committed_input_bounds_are_learnt_from_the_training_split() -> None:
             np.asarray(entry["input_bounds"]["high"]),
         )
         assert np.all(np.isnan(test) | ((test >= low) & (test <= high)))
+
+
+def test_the_survival_band_matches_lifelines():
+    """Our Greenwood log(-log) band and numbers at risk equal lifelines' on the same data."""
+    import numpy as np
+    from lifelines import KaplanMeierFitter  # type: ignore[import-untyped]
+
+    from training.omics.cox import kaplan_meier_band
+
+    rng = np.random.default_rng(0)
+    time = rng.integers(1, 1500, size=60).astype(float)
+    event = (rng.random(60) < 0.7).astype(int)
+    fitted = KaplanMeierFitter().fit(time, event)
+    for t, s, lower, upper, at_risk in kaplan_meier_band(time, event)[1:]:
+        assert s == pytest.approx(fitted.survival_function_.loc[t].iloc[0])
+        if 0.0 < s < 1.0:
+            assert lower == pytest.approx(fitted.confidence_interval_.loc[t].iloc[0])
+            assert upper == pytest.approx(fitted.confidence_interval_.loc[t].iloc[1])
+        assert at_risk == fitted.event_table.loc[t, "at_risk"]

@@ -174,6 +174,8 @@ class PaadModel:
             "risk_percentile": percentile,
             "risk_group": group,
             "group_survival_curve": info["km"],
+            "group_survival_band": info.get("km_band"),
+            "group_at_risk": info.get("at_risk"),
             "group_median_survival_days": info["median_survival_days"],
             "group_size": {"patients": info["n"], "deaths": info["events"]},
             "predicted_survival": {

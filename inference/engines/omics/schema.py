@@ -54,6 +54,27 @@ _PAAD: dict[str, Any] = {
             "maxItems": 2,
         },
     },
+    # The same curve with its pointwise 95% band (Greenwood, log-log) and the number at risk:
+    # [day, survival, lower, upper, at risk]. Null for an artifact trained before bands existed.
+    "group_survival_band": {
+        "type": ["array", "null"],
+        "items": {
+            "type": "array",
+            "prefixItems": [_NUMBER, _PROBABILITY, _PROBABILITY, _PROBABILITY, _NUMBER],
+            "minItems": 5,
+            "maxItems": 5,
+        },
+    },
+    # The table under the plot: [day, patients still followed].
+    "group_at_risk": {
+        "type": ["array", "null"],
+        "items": {
+            "type": "array",
+            "prefixItems": [_NUMBER, _NUMBER],
+            "minItems": 2,
+            "maxItems": 2,
+        },
+    },
     "group_median_survival_days": {"type": ["number", "null"]},
     "group_size": closed_object({"patients": _COUNT, "deaths": _COUNT}),
     # Survival probability at each horizon, keyed by the horizon in days ("365", "730").
