@@ -3,6 +3,11 @@
 Every setting comes from Django's settings (the ``CELERY_`` and ``CDSS_JOBS_`` names in
 ``config/settings/base.py``); tasks live in ``cdss.jobs.tasks``. The queues and the sweeper's
 schedule are declared here because they are built from those settings.
+
+Every queue an analysis can be sent to is declared here (CDSS_JOBS_QUEUE, and one per name in
+CDSS_JOBS_KIND_QUEUES; a kind naming any other is refused when it registers), so a worker started
+without ``-Q``, such as the Procfile's, consumes them all. Each run is sent to its kind's queue
+(``cdss.jobs.services``), not routed here: the kinds are known only once Django's apps are ready.
 """
 
 from __future__ import annotations
@@ -19,7 +24,11 @@ app = Celery("cdss")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_default_queue = settings.CDSS_JOBS_QUEUE
 # Analyses and the sweeper: the sweeper's queue of its own lets it run while analyses are queued.
-app.conf.task_queues = (Queue(settings.CDSS_JOBS_QUEUE), Queue(settings.CDSS_JOBS_CONTROL_QUEUE))
+app.conf.task_queues = (
+    Queue(settings.CDSS_JOBS_QUEUE),
+    Queue(settings.CDSS_JOBS_CONTROL_QUEUE),
+    *(Queue(f"{settings.CDSS_JOBS_QUEUE}.{name}") for name in settings.CDSS_JOBS_KIND_QUEUES),
+)
 app.conf.task_routes = {"jobs.analysis_sweep": {"queue": settings.CDSS_JOBS_CONTROL_QUEUE}}
 app.conf.beat_schedule = {
     "analysis-sweep": {

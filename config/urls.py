@@ -9,8 +9,12 @@ from cdss.common import apis as common_apis
 api_v1 = [
     path("auth/", include("cdss.accounts.urls")),
     path("patients/", include("cdss.patients.urls")),
+    # patients/<id>/files/ and files/<id>/...
+    path("", include("cdss.files.urls")),
     path("audit/", include("cdss.audit.urls")),
     path("analyses/", include("cdss.jobs.urls")),
+    path("omics/", include("cdss.omics.urls")),
+    path("diagnosis/requests/", include("cdss.diagnosis.urls")),
 ]
 
 urlpatterns = [

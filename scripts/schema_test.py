@@ -1,11 +1,12 @@
 """``make schema-test``: the OpenAPI schema checked against a live server with Schemathesis.
 
 In a temporary folder, on free loopback ports, this starts what a deployment runs: the inference
-server (``python -m inference``, the sequence engine only, since /ml/v1 needs no other), a fresh
-SQLite database with one user of each role and a few objects to find (patient 1; a completed, a
-failed and a pending analysis), and the web server (Uvicorn on ``config.asgi``). No Celery worker
-runs: queued work stays PENDING, so a fuzzed ``/ml/v1/retrain/`` never starts a retraining run;
-what is under test is the API's answers.
+server (``python -m inference``, the sequence and omics engines, which the /ml/v1 and omics
+routes call; the imaging engine is not needed yet), a fresh SQLite database with one user of each
+role and a few objects to find (patient 1; a completed, a failed and a pending analysis; the
+completed one with a stored file), and the web server (Uvicorn on ``config.asgi``). No Celery
+worker runs: queued work stays PENDING, so a fuzzed ``/ml/v1/retrain/`` never starts a retraining
+run; what is under test is the API's answers.
 
 Then ``st run`` (settings in ``scripts/schemathesis.toml``) sends generated requests, and the
 schema's examples, to every operation of ``/api/schema/`` with a fixed seed and a bounded number
@@ -70,6 +71,18 @@ AnalysisResult.objects.create(analysis=done, data={
     "ok": True, "batch": True, "model_name": "", "model_version": "", "count": 1,
     "ok_count": 0, "failed_count": 1,
     "results": [{"ok": False, "index": 0, "id": "s1", "error": "too short"}]})
+# One stored file of the completed analysis, for the artifact routes' 200s (written over any
+# left by an earlier run: the test settings' MEDIA_ROOT is var/test-media).
+import hashlib
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from cdss.jobs.models import AnalysisArtifact, artifact_path
+png = bytes.fromhex("89504e470d0a1a0a") + bytes(24)
+default_storage.delete(artifact_path(done.pk, "plot.png"))
+AnalysisArtifact.objects.create(
+    analysis=done, name="plot.png", content_type="image/png", size=len(png),
+    sha256=hashlib.sha256(png).hexdigest(),
+    file=default_storage.save(artifact_path(done.pk, "plot.png"), ContentFile(png)))
 Analysis.objects.create(status=Status.FAILED, failed_at=now, error_code="internal_error",
                         error_message="seeded", **common)
 Analysis.objects.create(status=Status.PENDING, enqueued_at=now, next_attempt_at=now, **common)
@@ -176,7 +189,7 @@ def main(st_args: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="cdss-schema-test-") as tmp:
         root = Path(tmp)
         inference: ServerHandle = start_server(
-            env={"CDSS_INFERENCE_ENGINES": "sequence"}, startup_timeout=STARTUP_TIMEOUT
+            env={"CDSS_INFERENCE_ENGINES": "sequence,omics"}, startup_timeout=STARTUP_TIMEOUT
         )
         try:
             env = _environment(root, inference.url)

@@ -66,6 +66,12 @@ def _flatten(detail: Any, prefix: str = "") -> list[str]:
     return [f"{prefix}: {detail}" if prefix else str(detail)]
 
 
+def invalid_input(detail: dict[str, Any]) -> ApplicationError:
+    """The 400 of a service that validated input itself (a serializer's ``errors``): the same
+    message and detail the handler gives a view's validation error."""
+    return ApplicationError("Invalid input: " + "; ".join(_flatten(detail)), detail=detail)
+
+
 def _message_for(exc: exceptions.APIException) -> str:
     if isinstance(exc, exceptions.ValidationError):
         return "Invalid input: " + "; ".join(_flatten(exc.detail))

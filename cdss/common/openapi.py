@@ -11,9 +11,13 @@ The APIViews paginate by hand, so spectacular cannot see it: a list declares its
 them, the paginator's query parameters with ``page_parameters(PaginationClass)``. Both come from
 the pagination class itself, so the schema and the response cannot drift apart.
 
-Input serializers that refuse unknown fields (``StrictInputSerializer``) are documented with
-``additionalProperties: false``; the project's JWT authentication (a subclass of simplejwt's) is
-documented as the bearer scheme.
+Serializers that refuse unknown fields (``StrictSerializer``: every input, and the analysis kinds'
+results) are documented with ``additionalProperties: false``; the project's JWT authentication (a
+subclass of simplejwt's) is documented as the bearer scheme.
+
+A body or result that is one of several shapes read from a registry (the analysis kinds) is a
+``LivePolymorphicProxySerializer``: drf-spectacular's union, except that it asks the registry
+again at every schema build instead of keeping its first answer.
 
 Nothing here changes a request or a response; this module only describes them.
 """
@@ -28,14 +32,20 @@ from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import build_array_type
+from drf_spectacular.serializers import PolymorphicProxySerializerExtension
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import Direction, OpenApiParameter, OpenApiResponse
+from drf_spectacular.utils import (
+    Direction,
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+)
 from rest_framework import serializers
 from rest_framework.pagination import BasePagination
 from rest_framework.views import APIView
 
 from cdss.common.pagination import StandardPagination
-from cdss.common.serializers import StrictInputSerializer
+from cdss.common.serializers import StrictSerializer
 
 ERROR_COMPONENT = "Error"
 ERROR_REF = {"$ref": f"#/components/schemas/{ERROR_COMPONENT}"}
@@ -215,10 +225,10 @@ class DerivedJWTScheme(SimpleJWTScheme):
     match_subclasses = True
 
 
-class StrictInputExtension(OpenApiSerializerExtension):
-    """A strict input serializer refuses fields it does not know (400): the schema says so."""
+class StrictSerializerExtension(OpenApiSerializerExtension):
+    """A strict serializer refuses fields it does not know (an input: 400): the schema says so."""
 
-    target_class = StrictInputSerializer
+    target_class = StrictSerializer
     match_subclasses = True
 
     def map_serializer(self, auto_schema: AutoSchema, direction: Direction) -> dict[str, Any]:
@@ -227,3 +237,20 @@ class StrictInputExtension(OpenApiSerializerExtension):
         )
         schema["additionalProperties"] = False
         return schema
+
+
+class LivePolymorphicProxySerializer(PolymorphicProxySerializer):
+    """A union whose ``serializers`` callable is called at every schema build."""
+
+    @property  # type: ignore[override]
+    def serializers(self) -> Any:
+        value = self._serializers
+        return value() if callable(value) else value
+
+    @serializers.setter
+    def serializers(self, value: Any) -> None:
+        self._serializers = value
+
+
+class LivePolymorphicProxyExtension(PolymorphicProxySerializerExtension):  # type: ignore[misc]
+    target_class = "cdss.common.openapi.LivePolymorphicProxySerializer"

@@ -1,5 +1,6 @@
-"""Serializer base classes. Input serializers reject fields they do not know, so a typo in a
-field name is a 400 that names it rather than a silently ignored value."""
+"""Serializer base classes. Strict serializers reject fields they do not know: in an input, a typo
+in a field name is a 400 that names it rather than a silently ignored value; in a declared shape
+(an analysis kind's result), a field nobody documented is an error rather than a surprise."""
 
 from __future__ import annotations
 
@@ -21,7 +22,9 @@ class IdField(serializers.IntegerField):
         super().__init__(**kwargs)
 
 
-class StrictInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+# No docstrings on these bases: drf-spectacular would give every subclass's component their text.
+class StrictSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    # Refuses unknown fields; the OpenAPI schema says so (additionalProperties: false).
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, dict):
             known = set(self.fields)
@@ -33,3 +36,7 @@ class StrictInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
                 {"body": [f"Expected a JSON object, got {type(data).__name__}."]}
             )
         return super().to_internal_value(data)
+
+
+class StrictInputSerializer(StrictSerializer):
+    pass  # the base of every request body and query serializer

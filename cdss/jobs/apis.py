@@ -1,15 +1,17 @@
-"""/api/v1/analyses/: create (202), list, detail, cancel, retry, result download.
+"""/api/v1/analyses/: create (202), list, detail, cancel, retry, result download, artifacts.
 
 Views parse input, call one selector or service, and serialize. Every route that names an
-analysis reaches it through ``cdss.jobs.access.analysis_for_request`` (the patient access path),
-so another clinician's analysis and a missing one give the same 404, and each access is audited.
+analysis reaches it through ``cdss.jobs.access`` (the one rule of who may see an analysis), so
+another clinician's analysis and a missing one give the same 404, and each access is audited.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
-from django.http import Http404, HttpResponse
+from django.conf import settings
+from django.http import FileResponse, HttpResponse, HttpResponseBase
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -26,30 +28,31 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cdss.accounts.models import User
-from cdss.audit.models import Outcome
-from cdss.audit.services import access_event_record, access_events_record_page
-from cdss.common.exceptions import ApplicationError, ConflictError
+from cdss.audit.services import access_events_record_page
 from cdss.common.openapi import errors, location_header, page_parameters, paginated
 from cdss.common.pagination import StandardPagination
 from cdss.jobs import services
-from cdss.jobs.access import analysis_for_request
-from cdss.jobs.kinds import get_kind
-from cdss.jobs.models import Analysis, AnalysisResult, Status
-from cdss.jobs.selectors import analysis_list_for_user
+from cdss.jobs.access import (
+    analysis_artifact_for_request,
+    analysis_artifacts_for_request,
+    analysis_for_request,
+    analysis_list_for_request,
+)
+from cdss.jobs.models import ARTIFACT_NAME_PATTERN, Analysis, AnalysisArtifact
 from cdss.jobs.serializers import (
+    ANALYSIS_CREATE_BODY,
+    ANALYSIS_RESULT_JSON,
+    AnalysisArtifactSerializer,
     AnalysisDetailSerializer,
     AnalysisFilterSerializer,
     AnalysisInputSerializer,
     AnalysisOutputSerializer,
 )
-from cdss.patients.access import patient_for_request
 from cdss.patients.apis import PatientScopedApi
 
 TAGS = ["analyses"]
-
-
-def _render_json(result: dict[str, Any]) -> tuple[str, bytes]:
-    return "application/json", JSONRenderer().render(result)
+# Shown inline by a browser; anything else (SVG included: it can carry script) is a download.
+_INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 
 
 def _accepted(analysis: Any) -> Response:
@@ -58,19 +61,18 @@ def _accepted(analysis: Any) -> Response:
     return response
 
 
-def _patient_filter_allowed(user: User, patient_id: int) -> bool:
-    """Whether ``user`` may list this patient's analyses; a refusal is recorded with the patient."""
-    try:
-        patient_for_request(
-            user=user,
-            patient_id=patient_id,
-            action="analysis.list",
-            object_type="analysis",
-            audit_success=False,
-        )
-    except Http404:
-        return False
-    return True
+class _JsonErrorsNegotiation(BaseContentNegotiation):
+    """Download routes choose their format themselves (``?format=``, or the stored file's type);
+    DRF's own negotiation, which also reads ``format`` and ``Accept``, would refuse formats it has
+    no renderer for. Errors render as JSON."""
+
+    def select_parser(self, request: Request, parsers: Any) -> Any:
+        return parsers[0] if parsers else None
+
+    def select_renderer(
+        self, request: Request, renderers: Any, format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        return JSONRenderer(), JSONRenderer.media_type
 
 
 class AnalysisListCreateApi(APIView):
@@ -88,32 +90,29 @@ class AnalysisListCreateApi(APIView):
         user: User = request.user  # type: ignore[assignment]
         filters = AnalysisFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        patient_id = filters.validated_data.get("patient")
-        paginator = StandardPagination()
-        if patient_id is not None and not _patient_filter_allowed(user, patient_id):
-            # Someone else's patient lists like a missing one: empty. The refusal, with its
-            # patient, is the one audit event of this read.
-            paginator.paginate_queryset(Analysis.objects.none(), request, view=self)
-            return paginator.get_paginated_response([])
-        analyses = analysis_list_for_user(
+        analyses = analysis_list_for_request(
             user=user,
-            patient_id=patient_id,
+            patient_id=filters.validated_data.get("patient"),
             kind=filters.validated_data.get("kind"),
             status=filters.validated_data.get("status"),
         )
-        page = paginator.paginate_queryset(analyses, request, view=self)
-        assert page is not None
-        # One audit event per analysis shown, as a patient list records each patient shown.
-        access_events_record_page(
-            user=user,
-            action="analysis.list",
-            object_type="analysis",
-            shown=[(a.patient_id, str(a.pk)) for a in page],
+        paginator = StandardPagination()
+        page = paginator.paginate_queryset(
+            analyses if analyses is not None else Analysis.objects.none(), request, view=self
         )
+        assert page is not None
+        if analyses is not None:  # else the refused patient filter was this read's one event
+            # One audit event per analysis shown, as a patient list records each patient shown.
+            access_events_record_page(
+                user=user,
+                action="analysis.list",
+                object_type="analysis",
+                shown=[(a.patient_id, str(a.pk)) for a in page],
+            )
         return paginator.get_paginated_response(AnalysisOutputSerializer(page, many=True).data)
 
     @extend_schema(
-        request=AnalysisInputSerializer,
+        request=ANALYSIS_CREATE_BODY,
         parameters=[location_header(202)],
         responses={202: AnalysisDetailSerializer, **errors(403)},
         examples=[
@@ -127,30 +126,22 @@ class AnalysisListCreateApi(APIView):
             )
         ],
         tags=TAGS,
-        description="Stores a PENDING analysis and queues it; 202 with its id and a Location.",
+        description=(
+            "Stores a PENDING analysis and queues it; 202 with its id and a Location. The body "
+            "is one of the registered kinds' (keyed by ``kind``): each kind's ``inputs`` are "
+            "validated by that kind (a 400 names ``inputs.<field>``), and a file or analysis "
+            "they refer to must be yours and the patient's (otherwise the same 400 as a missing "
+            "one)."
+        ),
     )
     def post(self, request: Request) -> Response:
-        user: User = request.user  # type: ignore[assignment]
         data = AnalysisInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        kind = get_kind(data.validated_data["kind"])
-        patient = None
-        patient_id = data.validated_data.get("patient")
-        if patient_id is not None:
-            try:
-                patient = patient_for_request(
-                    user=user,
-                    patient_id=patient_id,
-                    action="analysis.create",
-                    object_type="analysis",
-                    audit_success=False,
-                )
-            except Http404:
-                raise ApplicationError(
-                    "patient: not found", detail={"patient": ["Not found."]}
-                ) from None
-        analysis = services.analysis_submit(
-            user=user, kind=kind.name, patient=patient, inputs=data.validated_data["inputs"]
+        analysis = services.analysis_create(
+            user=request.user,  # type: ignore[arg-type]
+            kind=data.validated_data["kind"],
+            patient_id=data.validated_data.get("patient"),
+            inputs=data.validated_data["inputs"],
         )
         return _accepted(analysis)
 
@@ -202,19 +193,6 @@ class AnalysisRetryApi(PatientScopedApi):
         return _accepted(services.analysis_retry(user=user, analysis=analysis))
 
 
-class _JsonErrorsNegotiation(BaseContentNegotiation):
-    """The result route chooses its format itself (``?format=``); DRF's own negotiation, which
-    also reads ``format``, would refuse formats it has no renderer for. Errors render as JSON."""
-
-    def select_parser(self, request: Request, parsers: Any) -> Any:
-        return parsers[0] if parsers else None
-
-    def select_renderer(
-        self, request: Request, renderers: Any, format_suffix: str | None = None
-    ) -> tuple[BaseRenderer, str]:
-        return JSONRenderer(), JSONRenderer.media_type
-
-
 class AnalysisResultApi(PatientScopedApi):
     content_negotiation_class = _JsonErrorsNegotiation
 
@@ -225,7 +203,9 @@ class AnalysisResultApi(PatientScopedApi):
             )
         ],
         responses={
-            (200, "application/json"): OpenApiResponse(OpenApiTypes.OBJECT),
+            (200, "application/json"): OpenApiResponse(
+                ANALYSIS_RESULT_JSON, description="The result, in its kind's declared shape."
+            ),
             (200, "text/tab-separated-values"): OpenApiResponse(OpenApiTypes.STR),
             **errors(409, _409="The analysis has no result yet: it is not COMPLETED."),
         },
@@ -233,32 +213,102 @@ class AnalysisResultApi(PatientScopedApi):
         tags=TAGS,
     )
     def get(self, request: Request, analysis_id: int) -> HttpResponse:
-        user: User = request.user  # type: ignore[assignment]
-        analysis = analysis_for_request(
-            user=user, analysis_id=analysis_id, action="analysis.export", audit_success=False
-        )
-        if analysis.status != Status.COMPLETED:
-            raise ConflictError(
-                f"status: the analysis has no result yet (it is {analysis.status})",
-                detail={"status": [analysis.status]},
-            )
         fmt = request.query_params.get("format", "json").strip().lower() or "json"
-        # The kind's renderers, with JSON always offered (a kind may render JSON its own way).
-        renderers = {"json": _render_json, **get_kind(analysis.kind).renderers}
-        if fmt not in renderers:
-            offered = sorted(renderers)
-            raise ApplicationError(
-                f"format: must be one of {offered}", detail={"format": [f"One of {offered}."]}
-            )
-        content_type, body = renderers[fmt](AnalysisResult.objects.get(analysis=analysis).data)
-        access_event_record(
-            user=user,
-            action="analysis.export",
-            outcome=Outcome.OK,
-            patient_id=analysis.patient_id,
-            object_type="analysis",
-            object_id=str(analysis.pk),
+        export = services.analysis_result_export(
+            user=request.user,  # type: ignore[arg-type]
+            analysis_id=analysis_id,
+            fmt=fmt,
         )
-        response = HttpResponse(body, content_type=content_type)
-        response["Content-Disposition"] = f'attachment; filename="analysis-{analysis.pk}.{fmt}"'
+        response = HttpResponse(export.body, content_type=export.content_type)
+        response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
         return response
+
+
+class AnalysisArtifactListApi(PatientScopedApi):
+    @extend_schema(
+        operation_id="analyses_artifacts_list",
+        description="The files the analysis produced (plots, reports, masks, meshes).",
+        parameters=page_parameters(StandardPagination),
+        responses={
+            200: paginated(AnalysisArtifactSerializer, StandardPagination),
+            **errors(404, _404="No such analysis (or not yours), or a page past the last one."),
+        },
+        tags=TAGS,
+    )
+    def get(self, request: Request, analysis_id: int) -> Response:
+        artifacts = analysis_artifacts_for_request(
+            user=request.user,  # type: ignore[arg-type]
+            analysis_id=analysis_id,
+        )
+        paginator = StandardPagination()
+        page = paginator.paginate_queryset(artifacts, request, view=self)
+        assert page is not None
+        return paginator.get_paginated_response(AnalysisArtifactSerializer(page, many=True).data)
+
+
+def _artifact_response(artifact: AnalysisArtifact) -> HttpResponseBase:
+    """The file, streamed by Django, or handed to nginx (X-Accel-Redirect) once access is
+    checked. Never sniffed; shown inline only when it is a raster image."""
+    inline = artifact.content_type in _INLINE_TYPES
+    accel = str(settings.CDSS_MEDIA_ACCEL_REDIRECT)
+    response: HttpResponseBase
+    if accel:
+        response = HttpResponse(content_type=artifact.content_type)
+        response["X-Accel-Redirect"] = accel.rstrip("/") + "/" + quote(artifact.file.name)
+        response["Content-Disposition"] = (
+            f'{"inline" if inline else "attachment"}; filename="{artifact.name}"'
+        )
+    else:
+        # Content-Length comes from the file itself.
+        response = FileResponse(
+            artifact.file.storage.open(artifact.file.name, "rb"),
+            content_type=artifact.content_type,
+            as_attachment=not inline,
+            filename=artifact.name,
+        )
+    response["ETag"] = f'"{artifact.sha256}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+class AnalysisArtifactApi(PatientScopedApi):
+    content_negotiation_class = _JsonErrorsNegotiation
+
+    @extend_schema(
+        operation_id="analyses_artifacts_retrieve",
+        description=(
+            "One file the analysis produced, with its stored content type (a raster image is "
+            "shown inline, anything else downloads). Its ETag is its SHA-256."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "name",
+                str,
+                OpenApiParameter.PATH,
+                pattern=ARTIFACT_NAME_PATTERN,
+                description="The artifact's name, as the artifact list gives it.",
+                examples=[OpenApiExample("A plot", value="plot.png")],
+            ),
+            OpenApiParameter(
+                "ETag",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                response=[200],
+                description="The file's SHA-256, quoted.",
+            ),
+        ],
+        responses={
+            (200, "*/*"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The file, in its stored content type."
+            ),
+            **errors(404, _404="No such artifact or analysis, or one you may not see."),
+        },
+        tags=TAGS,
+    )
+    def get(self, request: Request, analysis_id: int, name: str) -> HttpResponseBase:
+        artifact = analysis_artifact_for_request(
+            user=request.user,  # type: ignore[arg-type]
+            analysis_id=analysis_id,
+            name=name,
+        )
+        return _artifact_response(artifact)

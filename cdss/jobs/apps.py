@@ -12,9 +12,11 @@ class JobsConfig(AppConfig):
     verbose_name = "Analysis jobs"
 
     def ready(self) -> None:
-        from cdss.jobs import pipeline_check
+        from cdss.jobs.kinds import register_kinds
+        from cdss.jobs.pipeline_check import KINDS
 
-        pipeline_check.register()
-        # Extra kinds named by the settings (plug-ins, and the test kinds in worker processes).
+        register_kinds(*KINDS)
+        # Kinds of modules named by the settings (plug-ins, and the test kinds in worker
+        # processes): each module declares its KINDS, registered here like an app's own.
         for module in settings.CDSS_JOBS_KIND_MODULES:
-            importlib.import_module(module)
+            register_kinds(*importlib.import_module(module).KINDS)

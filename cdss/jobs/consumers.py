@@ -1,10 +1,10 @@
 """``/ws/analyses/``: pushes every status change of the analyses the user may see.
 
 Every event goes to the group ``settings.CDSS_JOBS_EVENT_GROUP``; each socket checks, per event,
-through the same selector as the REST API, that its user may see the analysis's patient now (a
-clinician removed from a care team stops receiving at once), and records each delivery in the
-audit trail. Events carry ids and status, never names. A socket whose token expires is closed at
-its next event.
+with the same rule as the REST API (``cdss.jobs.selectors.analysis_visible_to``), that its user
+may see the analysis now (a clinician removed from a care team stops receiving at once), and
+records each delivery in the audit trail. Events carry ids and status, never names. A socket whose
+token expires is closed at its next event.
 
 Each event reaches each socket once and is audited once: the socket joins exactly one group (the
 deployment's, or with the database relay this process's relay group, ``cdss.jobs.events``), drops
@@ -25,7 +25,7 @@ from cdss.audit.models import Outcome
 from cdss.audit.services import access_event_record
 from cdss.common.parsers import json_loads_strict
 from cdss.jobs.events import EventRelay, group_name, relay_for_running_loop
-from cdss.jobs.selectors import analysis_event_visible_to
+from cdss.jobs.selectors import analysis_visible_to
 from cdss.jobs.websocket_auth import SUBPROTOCOL
 
 CLOSE_UNAUTHENTICATED = 4401
@@ -46,8 +46,11 @@ def _deliverable(user_id: int, event: dict[str, Any]) -> bool:
     any other read (``analysis.event``, with the patient). Events the socket drops are not: every
     socket sees every event, and those are nobody's reads."""
     user = _fresh_user(user_id)
-    if user is None or not analysis_event_visible_to(
-        user=user, patient_id=event.get("patient_id"), requested_by_id=event.get("requested_by_id")
+    analysis_id = event.get("analysis_id")
+    if (
+        user is None
+        or not isinstance(analysis_id, int)
+        or not analysis_visible_to(user=user, analysis_id=analysis_id)
     ):
         return False
     access_event_record(

@@ -12,32 +12,27 @@ import socket
 from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
+from rest_framework import serializers
 
-from cdss.common.exceptions import ApplicationError
+from cdss.common.serializers import StrictInputSerializer, StrictSerializer
 from cdss.common.tabular import TSV_CONTENT_TYPE, tsv_bytes
-from cdss.jobs.kinds import AnalysisKind, register_kind
+from cdss.jobs.kinds import AnalysisKind
 
 if TYPE_CHECKING:
     from cdss.jobs.models import Analysis
 
 NAME = "pipeline_check"
-_MAX_NOTE = 200
 
 
-def validate_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
-    unknown = sorted(set(inputs) - {"note"})
-    if unknown:
-        raise ApplicationError(
-            f"inputs: unknown field(s) {unknown}",
-            detail={"inputs": {k: ["Unknown field."] for k in unknown}},
-        )
-    note = inputs.get("note", "")
-    if not isinstance(note, str) or len(note) > _MAX_NOTE:
-        raise ApplicationError(
-            f"inputs.note: must be a string of at most {_MAX_NOTE} characters",
-            detail={"inputs": {"note": [f"A string of at most {_MAX_NOTE} characters."]}},
-        )
-    return {"note": note} if note else {}
+class PipelineCheckInputSerializer(StrictInputSerializer):
+    note = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class PipelineCheckResultSerializer(StrictSerializer):
+    ok = serializers.BooleanField()
+    note = serializers.CharField(allow_blank=True)
+    worker = serializers.CharField(help_text="host:pid of the worker that ran it")
+    checked_at = serializers.DateTimeField()
 
 
 def run(analysis: Analysis) -> dict[str, Any]:
@@ -54,15 +49,15 @@ def _render_tsv(result: dict[str, Any]) -> tuple[str, bytes]:
     return TSV_CONTENT_TYPE, tsv_bytes(["key", "value"], rows)
 
 
-KIND = AnalysisKind(
+PIPELINE_CHECK = AnalysisKind(
     name=NAME,
-    validate_inputs=validate_inputs,
+    input=PipelineCheckInputSerializer,
     run=run,
+    result=PipelineCheckResultSerializer,
+    time_limit=60,
     patient_required=False,
     max_attempts=3,
     renderers={"tsv": _render_tsv},
 )
 
-
-def register() -> None:
-    register_kind(KIND)
+KINDS = (PIPELINE_CHECK,)

@@ -1,4 +1,10 @@
-"""Input and output shapes of /api/v1/analyses/."""
+"""Input and output shapes of /api/v1/analyses/.
+
+``AnalysisInputSerializer`` parses the envelope (kind, patient, inputs); the kind's own ``input``
+serializer validates ``inputs`` in the service. The schema-only serializers at the end document
+what the kinds declare, built from the registry when the schema is built: the create body as a
+union keyed by ``kind``, and the JSON result as one of the kinds' result shapes.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +14,10 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from cdss.common.openapi import LivePolymorphicProxySerializer
 from cdss.common.serializers import IdField, StrictInputSerializer
-from cdss.jobs.models import Analysis, Status
+from cdss.jobs.kinds import AnalysisKind, SerializerClass, registered_kinds
+from cdss.jobs.models import Analysis, AnalysisArtifact, Status
 
 
 class AnalysisInputSerializer(StrictInputSerializer):
@@ -76,6 +84,84 @@ class AnalysisOutputSerializer(serializers.ModelSerializer):  # type: ignore[typ
         return reverse("analysis-result", kwargs={"analysis_id": obj.pk})
 
 
+class AnalysisArtifactSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AnalysisArtifact
+        fields = ["name", "content_type", "size", "sha256", "url"]
+
+    def get_url(self, obj: AnalysisArtifact) -> str:
+        return reverse(
+            "analysis-artifact", kwargs={"analysis_id": obj.analysis_id, "name": obj.name}
+        )
+
+
 class AnalysisDetailSerializer(AnalysisOutputSerializer):
+    artifacts = AnalysisArtifactSerializer(many=True, read_only=True)
+
     class Meta(AnalysisOutputSerializer.Meta):
-        fields = [*AnalysisOutputSerializer.Meta.fields, "inputs"]
+        fields = [*AnalysisOutputSerializer.Meta.fields, "inputs", "artifacts"]
+
+
+# --- schema only: what the registered kinds declare ---------------------------------------------
+
+
+def _camel(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
+def _requires_some_field(serializer: SerializerClass) -> bool:
+    return any(f.required for f in serializer().fields.values())
+
+
+_bodies: dict[str, tuple[AnalysisKind, SerializerClass]] = {}
+
+
+def _create_body(kind: AnalysisKind) -> SerializerClass:
+    """The create body of one kind: its name, its patient (required when the kind needs one),
+    and its ``input`` serializer as ``inputs`` (required when that has a required field). Built
+    once per registered kind, so that each names one component."""
+    cached = _bodies.get(kind.name)
+    if cached is not None and cached[0] is kind:
+        return cached[1]
+    body: SerializerClass = type(
+        f"AnalysisCreate{_camel(kind.name)}",
+        (StrictInputSerializer,),
+        {
+            "__module__": __name__,
+            "__doc__": f"Submits a {kind.name} analysis.",
+            "kind": serializers.ChoiceField(choices=[kind.name]),
+            "patient": IdField(
+                required=kind.patient_required, allow_null=not kind.patient_required
+            ),
+            "inputs": kind.input(required=_requires_some_field(kind.input)),
+        },
+    )
+    _bodies[kind.name] = (kind, body)
+    return body
+
+
+def _create_bodies() -> dict[str, serializers.Serializer | SerializerClass]:  # type: ignore[type-arg]
+    return {kind.name: _create_body(kind) for kind in registered_kinds()}
+
+
+def _result_shapes() -> list[serializers.Serializer | SerializerClass]:  # type: ignore[type-arg]
+    shapes: list[serializers.Serializer | SerializerClass] = []  # type: ignore[type-arg]
+    for kind in registered_kinds():
+        if kind.result not in shapes:
+            shapes.append(kind.result)
+    return shapes
+
+
+ANALYSIS_CREATE_BODY = LivePolymorphicProxySerializer(
+    component_name="AnalysisCreate",
+    serializers=_create_bodies,
+    resource_type_field_name="kind",
+)
+
+ANALYSIS_RESULT_JSON = LivePolymorphicProxySerializer(
+    component_name="AnalysisResultData",
+    serializers=_result_shapes,
+    resource_type_field_name=None,
+)

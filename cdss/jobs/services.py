@@ -1,40 +1,68 @@
-"""Every write to analyses: submit, start, complete, fail, cancel, retry, and the sweeper.
+"""Every write to analyses: submit, start, complete, fail, cancel, retry, wait, store an
+artifact, and the sweeper.
 
 Each transition runs in one transaction with a row lock, checks the status it starts from (so a
 task delivered twice, or a late answer from a worker presumed dead, changes nothing), and writes
 its status event and its audit event in the same transaction. Work is handed to the broker only
-after the transaction commits.
+after the transaction commits, to its kind's queue.
+
+The engine (``analysis_execute``) has one shape for every kind: start (or resume) under a lease,
+``run`` with the lease kept alive and the kind's time limit enforced, then complete with a result
+checked against the kind's ``result`` serializer, or wait (``RunLater``: the analysis stays
+PROCESSING with its lease released, and is run again when due, in the same attempt), or retry /
+fail by what ``run`` raised.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import math
 import os
 import random
+import re
 import socket
+import tempfile
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.files.storage import default_storage
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
+from django.http import Http404
 from django.utils import timezone
 
 from cdss.accounts.models import User
 from cdss.audit.models import Outcome
 from cdss.audit.services import access_event_record
-from cdss.common.exceptions import ApplicationError, ConflictError
+from cdss.common.exceptions import ApplicationError, ConflictError, invalid_input
 from cdss.common.request_context import get_request_context
+from cdss.jobs.access import analysis_for_request
 from cdss.jobs.events import event_publish_on_commit
-from cdss.jobs.kinds import AnalysisKind, get_kind
-from cdss.jobs.models import Analysis, AnalysisEvent, AnalysisResult, ErrorCode, Status
+from cdss.jobs.kinds import AnalysisKind, RunLater, get_kind
+from cdss.jobs.models import (
+    ARTIFACT_NAME_PATTERN,
+    Analysis,
+    AnalysisArtifact,
+    AnalysisEvent,
+    AnalysisResult,
+    ErrorCode,
+    Status,
+    artifact_path,
+)
 from cdss.ml.client import (
     InferenceBadResponse,
     InferenceTimeout,
     InferenceUnavailable,
 )
+from cdss.patients.access import patient_for_request
 from cdss.patients.models import Patient
 
 logger = logging.getLogger(__name__)
@@ -50,8 +78,20 @@ _TRANSIENT_MESSAGES: dict[str, str] = {
 }
 
 
+# The pool's hard kill comes this long after a kind's time limit, which the engine enforces itself
+# first (a pool of threads, the Procfile's, cannot kill at all).
+_HARD_LIMIT_GRACE = 30.0
+_ARTIFACT_NAME = re.compile(ARTIFACT_NAME_PATTERN)
+_CONTENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,62}/[a-z0-9][a-z0-9!#$&^_.+-]{0,62}$")
+
+
 class AnalysisPermissionError(ApplicationError):
     status_code = 403
+
+
+class AnalysisSuperseded(Exception):
+    """This attempt no longer holds the analysis (cancelled, failed past its time limit, or taken
+    over after its lease ran out): what it would write is discarded."""
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -61,15 +101,36 @@ def _worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"[:255]
 
 
-def _enqueue_on_commit(analysis_id: int, *, countdown: float | None = None) -> None:
+def _send_options(kind: str) -> dict[str, Any]:
+    """Where and for how long a run of this kind may work (an unknown kind: the default queue,
+    where a worker fails it with ``unknown_kind``)."""
+    try:
+        spec = get_kind(kind)
+    except ApplicationError:
+        return {"queue": settings.CDSS_JOBS_QUEUE}
+    return {
+        "queue": spec.queue_name,
+        "time_limit": math.ceil(spec.time_limit_seconds + _HARD_LIMIT_GRACE),
+    }
+
+
+def _enqueue_on_commit(analysis_id: int, kind: str, *, countdown: float | None = None) -> None:
     """Hands the analysis id to the broker once the transaction commits. A failure to publish is
     logged and left to the sweeper, which re-queues PENDING work nobody picked up."""
     from config.celery import app
 
+    options = _send_options(kind)
+
     def send() -> None:
-        app.send_task(RUN_TASK, args=[analysis_id], countdown=countdown)
+        app.send_task(RUN_TASK, args=[analysis_id], countdown=countdown, **options)
 
     transaction.on_commit(send, robust=True)
+
+
+def _json_safe(value: dict[str, Any]) -> dict[str, Any]:
+    """What a JSONField stores: dates, decimals and UUIDs as strings."""
+    safe: dict[str, Any] = json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+    return safe
 
 
 def _audit(
@@ -123,21 +184,50 @@ def _backoff_seconds(attempt: int) -> float:
 # --- submit, cancel, retry (clinicians, through the API) ----------------------------------------
 
 
+def analysis_create(
+    *, user: User, kind: str, patient_id: int | None, inputs: dict[str, Any]
+) -> Analysis:
+    """The API's submit: the patient is reached through the audited access path, and someone
+    else's patient is the same 400 as a missing one (the refusal is recorded, not rolled back)."""
+    get_kind(kind)  # an unknown kind is the first thing to name
+    patient = None
+    if patient_id is not None:
+        try:
+            patient = patient_for_request(
+                user=user,
+                patient_id=patient_id,
+                action="analysis.create",
+                object_type="analysis",
+                audit_success=False,
+            )
+        except Http404:
+            raise ApplicationError(
+                "patient: not found", detail={"patient": ["Not found."]}
+            ) from None
+    return analysis_submit(user=user, kind=kind, patient=patient, inputs=inputs)
+
+
 @transaction.atomic
 def analysis_submit(
     *, user: User, kind: str, patient: Patient | None, inputs: dict[str, Any]
 ) -> Analysis:
-    """Stores a PENDING analysis and queues it. ``patient`` must come from the access path."""
+    """Stores a PENDING analysis and queues it. ``patient`` must come from the access path.
+
+    The inputs are validated by the kind's ``input`` serializer (a 400 naming ``inputs.<field>``)
+    and resolved by its ``prepare`` for this user and patient before anything is stored.
+    """
     spec = get_kind(kind)
     _check_may_submit(user=user, spec=spec, patient=patient)
-    cleaned = spec.validate_inputs(inputs)
+    cleaned = _clean_inputs(spec, inputs)
+    if spec.prepare is not None:
+        cleaned = spec.prepare(user=user, patient=patient, inputs=cleaned)
     now = timezone.now()
     analysis = Analysis.objects.create(
         kind=spec.name,
         patient=patient,
         requested_by=user,
         status=Status.PENDING,
-        inputs=cleaned,
+        inputs=_json_safe(cleaned),
         max_attempts=spec.max_attempts,
         request_id=get_request_context().request_id[:64],
         enqueued_at=now,
@@ -151,8 +241,15 @@ def analysis_submit(
     )
     _audit(analysis, user=user, action="analysis.create")
     event_publish_on_commit(event, kind=analysis.kind)
-    _enqueue_on_commit(analysis.pk)
+    _enqueue_on_commit(analysis.pk, analysis.kind)
     return analysis
+
+
+def _clean_inputs(spec: AnalysisKind, inputs: Any) -> dict[str, Any]:
+    data = spec.input(data=inputs)
+    if not data.is_valid():
+        raise invalid_input({"inputs": dict(data.errors)})
+    return dict(data.validated_data)
 
 
 def _check_may_submit(*, user: User, spec: AnalysisKind, patient: Patient | None) -> None:
@@ -206,14 +303,23 @@ def analysis_retry(*, user: User, analysis: Analysis) -> Analysis:
     locked.error_message = ""
     locked.enqueued_at = now
     locked.next_attempt_at = now
+    # A retry starts the work afresh (a retraining run anew, not the failed one polled again).
+    locked.state = {}
     _transition(
         locked,
         Status.PENDING,
-        fields=["attempts", "error_code", "error_message", "enqueued_at", "next_attempt_at"],
+        fields=[
+            "attempts",
+            "error_code",
+            "error_message",
+            "enqueued_at",
+            "next_attempt_at",
+            "state",
+        ],
         user=user,
         action="analysis.retry",
     )
-    _enqueue_on_commit(locked.pk)
+    _enqueue_on_commit(locked.pk, locked.kind)
     return locked
 
 
@@ -222,7 +328,8 @@ def analysis_retry(*, user: User, analysis: Analysis) -> Analysis:
 
 @transaction.atomic
 def analysis_start(*, analysis_id: int, worker: str = "") -> Analysis | None:
-    """PENDING (due) -> PROCESSING, or takes over PROCESSING work whose lease ran out.
+    """PENDING (due) -> PROCESSING, takes over PROCESSING work whose lease ran out, or resumes a
+    waiting analysis that is due (same attempt, no new status: it never stopped PROCESSING).
 
     Returns the analysis with a fresh lease token, or None when there is nothing to do: already
     running elsewhere, finished, cancelled, not due yet, or out of attempts (then FAILED here).
@@ -231,11 +338,21 @@ def analysis_start(*, analysis_id: int, worker: str = "") -> Analysis | None:
     if analysis is None:
         return None
     now = timezone.now()
+    lease = timedelta(seconds=settings.CDSS_JOBS_LEASE_SECONDS)
+    waiting = analysis.status == Status.PROCESSING and not analysis.lease_token
+    if waiting and (analysis.next_attempt_at is None or analysis.next_attempt_at <= now):
+        analysis.lease_token = uuid.uuid4().hex
+        analysis.lease_expires_at = now + lease
+        analysis.worker = worker[:255]
+        analysis.save(update_fields=["lease_token", "lease_expires_at", "worker", "updated_at"])
+        return analysis
     due = analysis.status == Status.PENDING and (
         analysis.next_attempt_at is None or analysis.next_attempt_at <= now
     )
-    orphaned = analysis.status == Status.PROCESSING and (
-        analysis.lease_expires_at is None or analysis.lease_expires_at < now
+    orphaned = (
+        analysis.status == Status.PROCESSING
+        and not waiting
+        and (analysis.lease_expires_at is None or analysis.lease_expires_at < now)
     )
     if not (due or orphaned):
         return None
@@ -249,7 +366,7 @@ def analysis_start(*, analysis_id: int, worker: str = "") -> Analysis | None:
     analysis.attempts += 1
     analysis.started_at = now
     analysis.lease_token = uuid.uuid4().hex
-    analysis.lease_expires_at = now + timedelta(seconds=settings.CDSS_JOBS_LEASE_SECONDS)
+    analysis.lease_expires_at = now + lease
     analysis.worker = worker[:255]
     _transition(
         analysis,
@@ -362,23 +479,127 @@ def analysis_requeue(
         user=None,
         action="analysis.requeue",
     )
-    _enqueue_on_commit(analysis.pk, countdown=delay if delay > 0 else None)
+    _enqueue_on_commit(analysis.pk, analysis.kind, countdown=delay if delay > 0 else None)
     return True
 
 
-class _LeaseKeeper:
-    """Renews the running attempt's lease from a thread while ``run`` works."""
+@transaction.atomic
+def analysis_run_later(*, analysis_id: int, lease_token: str, seconds: float) -> bool:
+    """The kind's work goes on elsewhere: the analysis stays PROCESSING (to clients it is), its
+    lease is released, and it is due again after ``seconds``, in the same attempt.
 
-    def __init__(self, analysis_id: int, lease_token: str) -> None:
+    The lease is set to lapse ``CDSS_JOBS_LEASE_SECONDS`` after it is due: only if its wake-up
+    message is lost does the sweeper see it, and then sends it again.
+    """
+    analysis = _locked(analysis_id)
+    if not _held(analysis, lease_token):
+        return False
+    assert analysis is not None
+    now = timezone.now()
+    due = now + timedelta(seconds=max(0.0, seconds))
+    analysis.lease_token = ""
+    analysis.lease_expires_at = due + timedelta(seconds=settings.CDSS_JOBS_LEASE_SECONDS)
+    analysis.next_attempt_at = due
+    analysis.save(
+        update_fields=["lease_token", "lease_expires_at", "next_attempt_at", "updated_at"]
+    )
+    _enqueue_on_commit(analysis.pk, analysis.kind, countdown=max(0.0, seconds) or None)
+    return True
+
+
+def _held(analysis: Analysis | None, lease_token: str) -> bool:
+    return (
+        analysis is not None
+        and analysis.status == Status.PROCESSING
+        and bool(lease_token)
+        and analysis.lease_token == lease_token
+    )
+
+
+@transaction.atomic
+def analysis_state_save(*, analysis: Analysis, state: dict[str, Any]) -> None:
+    """Stores what a kind's ``run`` must remember across its runs and attempts (``state``
+    replaces the analysis's), at once, so a worker that dies right after still left it. Raises
+    ``AnalysisSuperseded`` when this attempt no longer holds the analysis."""
+    locked = _locked(analysis.pk)
+    if not _held(locked, analysis.lease_token):
+        raise AnalysisSuperseded(f"analysis {analysis.pk}: attempt superseded")
+    assert locked is not None
+    locked.state = _json_safe(state)
+    locked.save(update_fields=["state", "updated_at"])
+    analysis.state = locked.state
+
+
+def analysis_artifact_store(
+    *, analysis: Analysis, name: str, content_type: str, data: bytes
+) -> AnalysisArtifact:
+    """Stores a file the running attempt produced, under ``artifacts/<analysis id>/<name>``.
+
+    For a kind's ``run`` (outside any transaction). The bytes go to a temporary file beside the
+    target first; then, in one transaction that checks this attempt still holds the analysis,
+    the row is written and the file renamed into place as the last step. So a failure leaves no
+    row and no partial file, and a reader sees the old file or the new one whole. Storing a name
+    again (a retried attempt) replaces it.
+    """
+    if not _ARTIFACT_NAME.match(name):
+        raise ValueError(f"artifact name {name!r}: letters, digits, '.', '_', '-' (1-100)")
+    if not _CONTENT_TYPE.match(content_type):
+        raise ValueError(f"artifact {name!r}: {content_type!r} is not a content type")
+    relative = artifact_path(analysis.pk, name)
+    target = Path(default_storage.path(relative))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        # Readable by the web server's group (nginx sends it with X-Accel-Redirect).
+        os.chmod(temporary, getattr(default_storage, "file_permissions_mode", None) or 0o640)
+        with transaction.atomic():
+            locked = _locked(analysis.pk)
+            if not _held(locked, analysis.lease_token):
+                raise AnalysisSuperseded(f"analysis {analysis.pk}: attempt superseded")
+            artifact, _ = AnalysisArtifact.objects.update_or_create(
+                analysis=locked,
+                name=name,
+                defaults={
+                    "content_type": content_type,
+                    "size": len(data),
+                    "sha256": hashlib.sha256(data).hexdigest(),
+                    "file": relative,
+                },
+            )
+            os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return artifact
+
+
+class _LeaseKeeper:
+    """Renews the running attempt's lease from a thread while ``run`` works, and enforces the
+    kind's time limit: past it, the analysis is FAILED with ``time_limit`` (whatever the pool can
+    do about the run itself; its late answer is then discarded)."""
+
+    def __init__(self, analysis_id: int, lease_token: str, *, time_limit: float) -> None:
         self.analysis_id = analysis_id
         self.lease_token = lease_token
+        self.time_limit = time_limit
+        self.deadline = 0.0
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self._loop, daemon=True, name="analysis-lease")
 
     def _loop(self) -> None:
         lease = float(settings.CDSS_JOBS_LEASE_SECONDS)
         try:
-            while not self.stopped.wait(lease / 3):
+            while True:
+                remaining = self.deadline - time.monotonic()
+                if remaining <= 0:
+                    self._time_out()
+                    return
+                if self.stopped.wait(min(lease / 3, remaining)):
+                    return
                 Analysis.objects.filter(
                     pk=self.analysis_id, status=Status.PROCESSING, lease_token=self.lease_token
                 ).update(lease_expires_at=timezone.now() + timedelta(seconds=lease))
@@ -387,7 +608,17 @@ class _LeaseKeeper:
         finally:
             connection.close()
 
+    def _time_out(self) -> None:
+        if analysis_fail(
+            analysis_id=self.analysis_id,
+            code=ErrorCode.TIME_LIMIT,
+            message=f"The analysis ran past its time limit of {self.time_limit:g} seconds.",
+            lease_token=self.lease_token,
+        ):
+            logger.warning("analysis %s: past its time limit", self.analysis_id)
+
     def __enter__(self) -> _LeaseKeeper:
+        self.deadline = time.monotonic() + self.time_limit
         self.thread.start()
         return self
 
@@ -406,7 +637,8 @@ def _failure_after(analysis: Analysis, exc: Exception) -> tuple[str, str, bool]:
 
 
 def analysis_execute(*, analysis_id: int) -> None:
-    """Runs one attempt of the analysis (the whole of the worker task). Safe to call twice."""
+    """Runs one attempt (or one resumed run) of the analysis: the whole of the worker task. Safe
+    to call twice."""
     analysis = analysis_start(analysis_id=analysis_id, worker=_worker_name())
     if analysis is None:
         return
@@ -422,10 +654,16 @@ def analysis_execute(*, analysis_id: int) -> None:
         )
         return
     try:
-        with _LeaseKeeper(analysis_id, token):
-            result = spec.run(analysis)
-        if not isinstance(result, dict):
-            raise TypeError(f"{spec.name}.run returned {type(result).__name__}, not a dict")
+        with _LeaseKeeper(analysis_id, token, time_limit=spec.time_limit_seconds):
+            outcome = spec.run(analysis)
+        if isinstance(outcome, RunLater):
+            analysis_run_later(analysis_id=analysis_id, lease_token=token, seconds=outcome.seconds)
+            return
+        if not isinstance(outcome, dict):
+            raise TypeError(f"{spec.name}.run returned {type(outcome).__name__}, not a dict")
+    except AnalysisSuperseded:
+        logger.info("analysis %s: this attempt was superseded; stopping", analysis_id)
+        return
     except Exception as exc:
         code, message, retry = _failure_after(analysis, exc)
         if code == ErrorCode.INTERNAL_ERROR:
@@ -449,7 +687,71 @@ def analysis_execute(*, analysis_id: int) -> None:
                 message = f"{message} after {analysis.attempts} attempts."
             analysis_fail(analysis_id=analysis_id, code=code, message=message, lease_token=token)
         return
-    analysis_complete(analysis_id=analysis_id, lease_token=token, result=result)
+    problems = _result_problems(spec, outcome)
+    if problems is not None:
+        # A bug in the kind, not in the input: retrying would produce the same.
+        logger.error(
+            "analysis %s (%s): the result does not match %s: %s",
+            analysis_id,
+            spec.name,
+            spec.result.__name__,
+            problems,
+        )
+        analysis_fail(
+            analysis_id=analysis_id,
+            code=ErrorCode.INTERNAL_ERROR,
+            message="The analysis produced a result that does not match its declared shape.",
+            lease_token=token,
+        )
+        return
+    analysis_complete(analysis_id=analysis_id, lease_token=token, result=_json_safe(outcome))
+
+
+def _result_problems(spec: AnalysisKind, result: dict[str, Any]) -> dict[str, Any] | None:
+    """The result serializer's errors, or None when the result has the declared shape."""
+    checked = spec.result(data=result)
+    return None if checked.is_valid() else dict(checked.errors)
+
+
+# --- reads with an audited export ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResultExport:
+    content_type: str
+    body: bytes
+    filename: str
+
+
+def _render_json(result: dict[str, Any]) -> tuple[str, bytes]:
+    return "application/json", json.dumps(result, ensure_ascii=False).encode("utf-8")
+
+
+def analysis_result_export(*, user: User, analysis_id: int, fmt: str) -> ResultExport:
+    """A COMPLETED analysis's result rendered as ``fmt`` (json, or one its kind offers); 409 while
+    there is none, 400 for a format the kind does not offer. The export is recorded once."""
+    analysis = analysis_for_request(
+        user=user, analysis_id=analysis_id, action="analysis.export", audit_success=False
+    )
+    if analysis.status != Status.COMPLETED:
+        raise ConflictError(
+            f"status: the analysis has no result yet (it is {analysis.status})",
+            detail={"status": [analysis.status]},
+        )
+    try:
+        offered = dict(get_kind(analysis.kind).renderers)
+    except ApplicationError:
+        offered = {}
+    # The kind's renderers, with JSON always offered (a kind may render JSON its own way).
+    renderers = {"json": _render_json, **offered}
+    if fmt not in renderers:
+        names = sorted(renderers)
+        raise ApplicationError(
+            f"format: must be one of {names}", detail={"format": [f"One of {names}."]}
+        )
+    content_type, body = renderers[fmt](AnalysisResult.objects.get(analysis=analysis).data)
+    _audit(analysis, user=user, action="analysis.export")
+    return ResultExport(content_type, body, f"analysis-{analysis.pk}.{fmt}")
 
 
 # --- the sweeper --------------------------------------------------------------------------------
@@ -460,24 +762,34 @@ class SweepReport:
     requeued_orphans: int = 0
     failed_orphans: int = 0
     requeued_pending: int = 0
+    resent_waiting: int = 0
+
+
+def _analysis_queues() -> list[str]:
+    base = str(settings.CDSS_JOBS_QUEUE)
+    return [base, *(f"{base}.{name}" for name in settings.CDSS_JOBS_KIND_QUEUES)]
 
 
 def _queue_depth() -> int | None:
-    """Messages waiting in the analyses queue, or None when the broker cannot tell."""
+    """Messages waiting in the analysis queues, or None when the broker cannot tell."""
     from config.celery import app
 
+    total = 0
     try:
         with app.connection_for_read() as conn:
-            declared = conn.default_channel.queue_declare(
-                queue=settings.CDSS_JOBS_QUEUE, passive=True
-            )
-            return int(declared.message_count)
+            for queue in _analysis_queues():
+                try:
+                    declared = conn.default_channel.queue_declare(queue=queue, passive=True)
+                except Exception as exc:
+                    # Redis forgets an empty queue, which a passive declare reports as missing.
+                    if getattr(exc, "code", None) == 404:
+                        continue
+                    raise
+                total += int(declared.message_count)
     except Exception as exc:
-        # Redis forgets an empty queue, which a passive declare reports as missing.
-        if getattr(exc, "code", None) == 404:
-            return 0
         logger.warning("sweeper: could not read the queue depth: %s", exc)
         return None
+    return total
 
 
 def analysis_sweep(*, now: datetime | None = None, limit: int = 500) -> SweepReport:
@@ -486,7 +798,10 @@ def analysis_sweep(*, now: datetime | None = None, limit: int = 500) -> SweepRep
     - PROCESSING whose lease ran out (its worker died): queued again, or FAILED with
       ``worker_lost`` when it has used all its attempts.
     - PENDING that has been due for longer than CDSS_JOBS_PENDING_STALE_SECONDS while the broker
-      queue is empty (so it is not waiting behind other work): its message was lost; queued again.
+      queues are empty (so it is not waiting behind other work): its message was lost; queued
+      again.
+    - PROCESSING and waiting (``RunLater``) whose wake-up is overdue by a lease: that message was
+      lost; sent again (the same attempt).
     """
     now = now or timezone.now()
     report = SweepReport()
@@ -501,6 +816,8 @@ def analysis_sweep(*, now: datetime | None = None, limit: int = 500) -> SweepRep
             report.failed_orphans += 1
         elif outcome == "requeued":
             report.requeued_orphans += 1
+        elif outcome == "resent":
+            report.resent_waiting += 1
 
     stale_before = now - timedelta(seconds=settings.CDSS_JOBS_PENDING_STALE_SECONDS)
     stale = list(
@@ -529,6 +846,12 @@ def _sweep_orphan(analysis_id: int, *, now: datetime) -> str:
         or analysis.lease_expires_at >= now
     ):
         return "skipped"
+    if not analysis.lease_token:
+        # Waiting (RunLater), and its wake-up never came: no worker died, so no attempt is used.
+        analysis.lease_expires_at = now + timedelta(seconds=settings.CDSS_JOBS_LEASE_SECONDS)
+        analysis.save(update_fields=["lease_expires_at", "updated_at"])
+        _enqueue_on_commit(analysis.pk, analysis.kind)
+        return "resent"
     if analysis.attempts >= analysis.max_attempts:
         _fail_locked(
             analysis,
@@ -548,9 +871,11 @@ def _sweep_orphan(analysis_id: int, *, now: datetime) -> str:
 
 @transaction.atomic
 def _sweep_pending(analysis_id: int, *, stale_before: datetime, now: datetime) -> bool:
-    updated = Analysis.objects.filter(
+    stale = Analysis.objects.filter(
         pk=analysis_id, status=Status.PENDING, enqueued_at__lt=stale_before
-    ).update(enqueued_at=now)
-    if updated:
-        _enqueue_on_commit(analysis_id)
+    )
+    kind = stale.values_list("kind", flat=True).first()
+    updated = stale.update(enqueued_at=now)
+    if updated and kind is not None:
+        _enqueue_on_commit(analysis_id, kind)
     return bool(updated)

@@ -9,6 +9,7 @@ status and the server's message (the caller's input was at fault).
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,8 @@ from cdss.common.exceptions import ApplicationError
 from cdss.common.parsers import JsonInputError, json_loads_strict
 from cdss.common.request_context import get_request_context
 
+# How long the limits published in model-info are trusted before they are read again.
+ENGINE_LIMITS_TTL_SECONDS = 300.0
 # The server's answers nest a few levels (batches of predictions, imaging findings); far deeper
 # is a broken or hostile answer.
 RESPONSE_MAX_DEPTH = 64
@@ -75,6 +78,8 @@ class InferenceClient:
             headers={"Accept": "application/json"},
             trust_env=False,  # a local-only server: never through a proxy
         )
+        self._limits: tuple[float, dict[str, dict[str, Any]]] | None = None
+        self._limits_lock = threading.Lock()
 
     def close(self) -> None:
         self._http.close()
@@ -149,6 +154,33 @@ class InferenceClient:
     def model_info(self) -> dict[str, Any]:
         return self._call("GET", "/api/v1/model-info", timeout=self.timeouts.status * 2)
 
+    def engine_limits(self, engine: str) -> dict[str, Any] | None:
+        """The input limits the server publishes for ``engine`` in model-info, cached for
+        ENGINE_LIMITS_TTL_SECONDS. Django checks inputs against these, never against copies of
+        its own; None while the server cannot be asked (its own checks still apply then)."""
+        now = time.monotonic()
+        with self._limits_lock:
+            cached = self._limits
+        if cached is None or now - cached[0] > ENGINE_LIMITS_TTL_SECONDS:
+            try:
+                info = self.model_info()
+            except InferenceError:
+                return None
+            engines = info.get("engines")
+            if not isinstance(engines, dict):
+                engines = {}
+            cached = (
+                now,
+                {
+                    name: dict(entry["limits"])
+                    for name, entry in engines.items()
+                    if isinstance(entry, dict) and isinstance(entry.get("limits"), dict)
+                },
+            )
+            with self._limits_lock:
+                self._limits = cached
+        return cached[1].get(engine)
+
     def predict(self, payload: dict[str, Any], *, batch: bool = False) -> dict[str, Any]:
         timeout = self.timeouts.batch if batch else self.timeouts.single
         body = self._call("POST", "/api/v1/predict", timeout=timeout, json=payload)
@@ -157,8 +189,37 @@ class InferenceClient:
             raise InferenceBadResponse(f"Inference server answer has no '{expected}'.")
         return body
 
+    def omics_predict_table(
+        self, *, model: str, table: bytes, filename: str, top_k: int
+    ) -> dict[str, Any]:
+        """An omics table (CSV, one sample per row) answered as a batch, one result per row."""
+        body = self._call(
+            "POST",
+            "/api/v1/omics/predict",
+            timeout=self.timeouts.batch,
+            data={"model": model, "top_k": str(top_k)},
+            files={"file": (filename, table, "text/csv")},
+        )
+        if not isinstance(body.get("results"), list):
+            raise InferenceBadResponse("Inference server answer has no 'results'.")
+        return body
+
+    def omics_template(self, model: str) -> dict[str, Any]:
+        """The input columns of an omics model and an example row it accepts."""
+        body = self._call(
+            "GET", f"/api/v1/omics/template?model={model}", timeout=self.timeouts.status
+        )
+        if not isinstance(body.get("columns"), list) or not isinstance(body.get("example"), list):
+            raise InferenceBadResponse("Inference server template has no columns.")
+        return body
+
     def retrain(self, payload: dict[str, Any]) -> dict[str, Any]:
         return self._call("POST", "/api/v1/retrain", timeout=self.timeouts.retrain, json=payload)
+
+    def retrain_status(self) -> dict[str, Any]:
+        """The retraining run's progress: running, state, message, version, metrics, promoted,
+        and the job id it belongs to."""
+        return self._call("GET", "/api/v1/retrain/status", timeout=self.timeouts.status)
 
 
 _client: InferenceClient | None = None

@@ -6,8 +6,7 @@ class SequencesConfig(AppConfig):
     label = "sequences"
 
     def ready(self) -> None:
-        from cdss.jobs.kinds import register_kind
-        from cdss.sequences.kinds import SEQUENCE_BATCH, SEQUENCE_RETRAIN
+        from cdss.jobs.kinds import register_kinds
+        from cdss.sequences.kinds import KINDS
 
-        register_kind(SEQUENCE_BATCH)
-        register_kind(SEQUENCE_RETRAIN)
+        register_kinds(*KINDS)

@@ -2,24 +2,34 @@
 
 ``sequence_batch`` takes up to 10,000 sequences (items or a multi-FASTA text), sends them to the
 inference server in chunks within the batch timeout, and keeps every item's answer; its result
-downloads as JSON or TSV. ``sequence_retrain`` starts a retraining run on the inference server and
-follows it until the server reports it finished, promoted or not.
+downloads as JSON or TSV.
+
+``sequence_retrain`` starts a retraining run on the inference server and follows it without
+holding a worker: its first run starts the job and stores the server's job id in the analysis's
+state, then asks to run again after CDSS_RETRAIN_POLL_SECONDS (``RunLater``); each later run
+reads the job's status once. A run delivered again, or a new attempt after a worker died, finds
+the job id and goes on following that job instead of starting another (which the server would
+refuse with 409 while the first runs).
 """
 
 from __future__ import annotations
 
 import json
 import time
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.utils import timezone
 from rest_framework import serializers
 
 from cdss.accounts.models import Role
 from cdss.common.exceptions import ApplicationError
+from cdss.common.serializers import StrictSerializer
 from cdss.common.tabular import TSV_CONTENT_TYPE, tsv_bytes
-from cdss.jobs.kinds import AnalysisKind
-from cdss.ml.client import InferenceError, get_client
+from cdss.jobs.kinds import AnalysisKind, RunLater
+from cdss.jobs.services import analysis_state_save
+from cdss.ml.client import InferenceBadResponse, InferenceError, get_client
 from cdss.sequences.fasta import MAX_FASTA_RECORDS, fasta_to_items
 from cdss.sequences.serializers import PredictOptionsSerializer, RetrainInputSerializer
 from cdss.sequences.services import record_batch_run
@@ -34,34 +44,39 @@ OPTION_FIELDS = ("task3_threshold", "organism_hint", "top_k")
 
 
 class BatchInputSerializer(PredictOptionsSerializer):
+    """Sequences as ``items`` or as one multi-FASTA text, and the prediction options. Stored as
+    ``items`` (a FASTA text parsed into them) and ``options``."""
+
     items = serializers.ListField(
         child=serializers.JSONField(), required=False, min_length=1, max_length=MAX_FASTA_RECORDS
     )
     fasta = serializers.CharField(required=False, trim_whitespace=False)
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        if ("items" in attrs) == ("fasta" in attrs):
+            raise serializers.ValidationError({"items": ["Give exactly one of items or fasta."]})
+        seq_type = attrs.pop("seq_type", "auto")
+        if "fasta" in attrs:
+            try:
+                attrs["items"] = fasta_to_items(attrs.pop("fasta"), seq_type=seq_type)
+            except ApplicationError as exc:
+                raise serializers.ValidationError({"fasta": [exc.message]}) from None
+        picked = {k: attrs.pop(k, None) for k in OPTION_FIELDS}
+        return {**attrs, "options": {k: v for k, v in picked.items() if v is not None}}
 
-def _clean(
-    serializer_class: type[serializers.Serializer], inputs: dict[str, Any]
-) -> dict[str, Any]:  # type: ignore[type-arg]
-    """Validated inputs, or an ApplicationError (400) that names the first bad field."""
-    data = serializer_class(data=inputs)
-    if not data.is_valid():
-        field, errors = next(iter(data.errors.items()))
-        raise ApplicationError(f"{field}: {errors[0]}", detail=dict(data.errors))
-    return dict(data.validated_data)
 
+class BatchResultSerializer(StrictSerializer):
+    """Every item's answer, in input order; an item that failed carries its own error."""
 
-def _validate_batch(inputs: dict[str, Any]) -> dict[str, Any]:
-    values = _clean(BatchInputSerializer, inputs)
-    if ("items" in values) == ("fasta" in values):
-        raise ApplicationError(
-            "items: give exactly one of items or fasta", detail={"items": "or fasta"}
-        )
-    seq_type = values.pop("seq_type", "auto")
-    if "fasta" in values:
-        values["items"] = fasta_to_items(values.pop("fasta"), seq_type=seq_type)
-    picked = {k: values.pop(k, None) for k in OPTION_FIELDS}
-    return {**values, "options": {k: v for k, v in picked.items() if v is not None}}
+    ok = serializers.BooleanField()
+    batch = serializers.BooleanField()
+    model_name = serializers.CharField(allow_blank=True)
+    model_version = serializers.CharField(allow_blank=True)
+    count = serializers.IntegerField(min_value=0)
+    ok_count = serializers.IntegerField(min_value=0)
+    failed_count = serializers.IntegerField(min_value=0)
+    results = serializers.ListField(child=serializers.DictField())
 
 
 def _run_batch(analysis: Analysis) -> dict[str, Any]:
@@ -163,38 +178,70 @@ def render_json(result: dict[str, Any]) -> tuple[str, bytes]:
     return "application/json", json.dumps(result, ensure_ascii=False).encode("utf-8")
 
 
-def _validate_retrain(inputs: dict[str, Any]) -> dict[str, Any]:
-    return _clean(RetrainInputSerializer, inputs)
+class RetrainResultSerializer(StrictSerializer):
+    ok = serializers.BooleanField()
+    model_name = serializers.CharField()
+    model_version = serializers.CharField(allow_blank=True, help_text="The version trained")
+    promoted = serializers.BooleanField(help_text="Whether it became the served version")
+    metrics = serializers.DictField()
+    message = serializers.CharField(allow_blank=True)
+    job_id = serializers.CharField(help_text="The inference server's retraining job")
 
 
-def _run_retrain(analysis: Analysis) -> dict[str, Any]:
+def _poll_later() -> RunLater:
+    return RunLater(seconds=float(settings.CDSS_RETRAIN_POLL_SECONDS))
+
+
+def _past_deadline(state: dict[str, Any]) -> bool:
+    try:
+        started = datetime.fromisoformat(str(state["started_at"]))
+    except (KeyError, ValueError):
+        return False
+    return timezone.now() > started + timedelta(seconds=settings.CDSS_RETRAIN_MAX_SECONDS)
+
+
+def _run_retrain(analysis: Analysis) -> dict[str, Any] | RunLater:
     client = get_client()
-    client.retrain(analysis.inputs)
-    deadline = time.monotonic() + settings.CDSS_RETRAIN_MAX_SECONDS
-    while time.monotonic() < deadline:
-        status = client.model_info().get("retrain") or {}
-        if not status.get("running") and status.get("state") in {"completed", "failed"}:
-            break
-        # A worker-side wait between status polls of a run that takes minutes (lease kept alive).
-        time.sleep(settings.CDSS_RETRAIN_POLL_SECONDS)
-    else:
+    job_id = str(analysis.state.get("job_id") or "")
+    if not job_id:
+        started = client.retrain(analysis.inputs)
+        job_id = str(started.get("job_id") or "")
+        if not job_id:
+            raise InferenceBadResponse("The inference server started retraining without a job id.")
+        # Stored at once: whatever happens to this worker next, the job is followed, not restarted.
+        analysis_state_save(
+            analysis=analysis, state={"job_id": job_id, "started_at": timezone.now().isoformat()}
+        )
+        return _poll_later()
+    status = client.retrain_status()
+    if str(status.get("job_id") or "") != job_id:
+        raise ApplicationError(
+            "Retraining: the inference server no longer reports this run (another run replaced "
+            "it, or its runtime folder was reset); its outcome is unknown."
+        )
+    state = status.get("state")
+    if not status.get("running") and state in {"completed", "failed"}:
+        if state == "failed":
+            raise ApplicationError(f"Retraining failed: {status.get('message') or 'no message'}")
+        return {
+            "ok": True,
+            "model_name": "sequence",
+            "model_version": str(status.get("version") or ""),
+            "promoted": bool(status.get("promoted")),
+            "metrics": status.get("metrics") or {},
+            "message": str(status.get("message") or ""),
+            "job_id": job_id,
+        }
+    if _past_deadline(analysis.state):
         raise ApplicationError("Retraining did not finish within CDSS_RETRAIN_MAX_SECONDS.")
-    if status.get("state") == "failed":
-        raise ApplicationError(f"Retraining failed: {status.get('message', 'no message')}")
-    return {
-        "ok": True,
-        "model_name": "sequence",
-        "model_version": str(status.get("version") or ""),
-        "promoted": bool(status.get("promoted")),
-        "metrics": status.get("metrics") or {},
-        "message": status.get("message", ""),
-    }
+    return _poll_later()
 
 
 SEQUENCE_BATCH = AnalysisKind(
     name="sequence_batch",
-    validate_inputs=_validate_batch,
+    input=BatchInputSerializer,
     run=_run_batch,
+    result=BatchResultSerializer,
     patient_required=False,
     max_attempts=5,
     renderers={"json": render_json, "tsv": render_tsv},
@@ -202,9 +249,14 @@ SEQUENCE_BATCH = AnalysisKind(
 
 SEQUENCE_RETRAIN = AnalysisKind(
     name="sequence_retrain",
-    validate_inputs=_validate_retrain,
+    input=RetrainInputSerializer,
     run=_run_retrain,
+    result=RetrainResultSerializer,
+    # One run starts the job or reads its status once: short, however long the training takes.
+    time_limit=max(120.0, settings.CDSS_INFERENCE_TIMEOUT_RETRAIN + 60.0),
     patient_required=False,
     max_attempts=3,
     allowed_roles=frozenset({Role.ML_ENGINEER, Role.ADMIN}),
 )
+
+KINDS = (SEQUENCE_BATCH, SEQUENCE_RETRAIN)

@@ -31,6 +31,7 @@ class MlModelInfoSerializer(serializers.Serializer):  # type: ignore[type-arg]
     engines = serializers.DictField(child=serializers.DictField())
     retrain = serializers.DictField()
     limits = serializers.DictField()
+    started_at = serializers.CharField(required=False, help_text="when the server started")
     disclaimer = serializers.CharField()
 
 

@@ -46,9 +46,12 @@ INSTALLED_APPS = [
     "cdss.accounts",
     "cdss.audit",
     "cdss.patients",
+    "cdss.files",
     "cdss.ml",
     "cdss.sequences",
     "cdss.jobs",
+    "cdss.omics",
+    "cdss.diagnosis",
 ]
 
 MIDDLEWARE = [
@@ -137,6 +140,39 @@ CDSS_UPLOAD_LIMITS = {
 # Django's own cap must not contradict a route's limit; the route limits above are the rule.
 DATA_UPLOAD_MAX_MEMORY_SIZE = max([CDSS_MAX_REQUEST_BODY, *CDSS_UPLOAD_LIMITS.values()])
 
+# --- Patient files (cdss.files) ------------------------------------------------------------------
+# Every upload is checked before it is stored. Largest file of each role, in bytes:
+CDSS_FILES_MAX_BYTES = {
+    "ct_volume": env.int("CDSS_FILES_MAX_CT_BYTES", default=1024 * 1024 * 1024),
+    "segmentation": env.int("CDSS_FILES_MAX_SEGMENTATION_BYTES", default=512 * 1024 * 1024),
+    "omics_table": env.int("CDSS_FILES_MAX_OMICS_BYTES", default=8 * 1024 * 1024),
+    "document": env.int("CDSS_FILES_MAX_DOCUMENT_BYTES", default=50 * 1024 * 1024),
+}
+# What one volume may decode to (a NIfTI's voxels and header; everything a zip inflates to): the
+# inference server's CDSS_IMAGING_MAX_DECODED_BYTES. Voxels of one volume; files in one zip and
+# the size each may inflate to; an omics table's sample rows, columns and characters per cell.
+# Defaults equal the inference server's own (model-info: engines.imaging.limits, omics.limits), so
+# a file the analysis would refuse is refused at upload; keep them at or below the server's.
+CDSS_FILES_MAX_DECODED_BYTES = env.int("CDSS_FILES_MAX_DECODED_BYTES", default=1024 * 1024 * 1024)
+CDSS_FILES_MAX_VOXELS = env.int("CDSS_FILES_MAX_VOXELS", default=512 * 512 * 1200)
+CDSS_FILES_MAX_ZIP_MEMBERS = env.int("CDSS_FILES_MAX_ZIP_MEMBERS", default=4000)
+CDSS_FILES_MAX_ZIP_MEMBER_BYTES = env.int(
+    "CDSS_FILES_MAX_ZIP_MEMBER_BYTES", default=64 * 1024 * 1024
+)
+CDSS_FILES_MAX_TABLE_ROWS = env.int("CDSS_FILES_MAX_TABLE_ROWS", default=256)
+CDSS_FILES_MAX_TABLE_COLUMNS = env.int("CDSS_FILES_MAX_TABLE_COLUMNS", default=100_000)
+CDSS_FILES_MAX_CELL_CHARS = env.int("CDSS_FILES_MAX_CELL_CHARS", default=256)
+# The upload route (a pattern: /api/v1/patients/ itself keeps the default limit) admits the
+# largest role's file plus its multipart envelope. Its file part streams to disk, never into
+# memory, so DATA_UPLOAD_MAX_MEMORY_SIZE (what Django holds in memory) stays as it is above.
+CDSS_UPLOAD_LIMITS[r"^/api/v1/patients/[0-9]+/files/$"] = (
+    max(CDSS_FILES_MAX_BYTES.values()) + 1024 * 1024
+)
+# Seed 001's diagnosis request carries a CT and its segmentation (or an omics table) at once.
+CDSS_UPLOAD_LIMITS[r"^/api/v1/diagnosis/requests/$"] = (
+    CDSS_FILES_MAX_BYTES["ct_volume"] + CDSS_FILES_MAX_BYTES["segmentation"] + 1024 * 1024
+)
+
 # --- REST API -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -190,6 +226,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice fields whose plain names ("role", "format") other components use too.
+    "ENUM_NAME_OVERRIDES": {
+        "PatientFileRoleEnum": "cdss.files.models.FileRole",
+        "PatientFileFormatEnum": "cdss.files.models.FileFormat",
+    },
     "SCHEMA_PATH_PREFIX": r"/(api|ml)/v1",
     # Every operation documents its error statuses in the one error shape (cdss.common.openapi).
     "POSTPROCESSING_HOOKS": [
@@ -275,6 +316,10 @@ CELERY_WORKER_SEND_TASK_EVENTS = False
 # Queue of analyses; the sweeper has a queue of its own so a backlog never delays it.
 CDSS_JOBS_QUEUE = env.str("CDSS_JOBS_QUEUE", default="analyses")
 CDSS_JOBS_CONTROL_QUEUE = f"{CDSS_JOBS_QUEUE}.control"
+# Queues of their own that analysis kinds may name (AnalysisKind.queue), each
+# "<CDSS_JOBS_QUEUE>.<name>" (analyses.imaging). A worker started without -Q consumes all of them;
+# a deployment may give one its own workers (celery -A config worker -Q analyses.imaging).
+CDSS_JOBS_KIND_QUEUES = env.list("CDSS_JOBS_KIND_QUEUES", default=["imaging", "omics"])
 # A running analysis holds a lease renewed every third of this many seconds; a lease that runs
 # out means its worker died, and the sweeper re-queues the work (or fails it past its attempts).
 CDSS_JOBS_LEASE_SECONDS = env.float("CDSS_JOBS_LEASE_SECONDS", default=60.0)
@@ -285,7 +330,8 @@ CDSS_JOBS_PENDING_STALE_SECONDS = env.float("CDSS_JOBS_PENDING_STALE_SECONDS", d
 # Retries of transient failures: base * 2**(attempt-1) seconds, capped, with random jitter.
 CDSS_JOBS_RETRY_BASE_SECONDS = env.float("CDSS_JOBS_RETRY_BASE_SECONDS", default=5.0)
 CDSS_JOBS_RETRY_MAX_SECONDS = env.float("CDSS_JOBS_RETRY_MAX_SECONDS", default=600.0)
-# Hard limit on one run, in seconds (the worker child is killed past it; counts as an attempt).
+# Time limit of one run, in seconds, for kinds that set none (AnalysisKind.time_limit): past it
+# the engine fails the analysis with time_limit; a prefork worker child is killed soon after.
 CELERY_TASK_TIME_LIMIT = env.int("CDSS_JOBS_TIME_LIMIT_SECONDS", default=3600)
 # Extra modules that register analysis kinds when the jobs app is ready (tests, plug-ins).
 CDSS_JOBS_KIND_MODULES = env.list("CDSS_JOBS_KIND_MODULES", default=[])
@@ -297,6 +343,11 @@ CDSS_JOBS_EVENT_POLL_SECONDS = env.float("CDSS_JOBS_EVENT_POLL_SECONDS", default
 # Channel-layer group of this deployment's status events (named after its queue, so two
 # deployments sharing one Redis never see each other's events).
 CDSS_JOBS_EVENT_GROUP = f"{CDSS_JOBS_QUEUE}.events"
+# Files analyses produce (cdss.jobs AnalysisArtifact) live under MEDIA_ROOT and are never served
+# as static media: each download is checked and audited by Django. With this set (nginx:
+# "/protected-media/", an internal location aliasing MEDIA_ROOT, deploy/nginx/cdss.conf) Django
+# answers with X-Accel-Redirect and nginx sends the file; empty, Django streams it itself.
+CDSS_MEDIA_ACCEL_REDIRECT = env.str("CDSS_MEDIA_ACCEL_REDIRECT", default="")
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Demo accounts created by `make run` (manage.py bootstrap_demo) -------------------------------

@@ -21,7 +21,12 @@ from flask import Blueprint, request
 
 from inference.api import request_json, server_state
 from inference.engines.base import DISCLAIMER
-from inference.engines.omics.engine import MAX_BATCH, MODEL_NAMES
+from inference.engines.omics.engine import (
+    DEFAULT_TOP_FEATURES,
+    MAX_BATCH,
+    MAX_TOP_FEATURES,
+    MODEL_NAMES,
+)
 from inference.engines.omics.layers import InvalidValue
 from inference.engines.omics.table import MAX_FILE_BYTES, parse_table
 from inference.errors import InvalidInput, PayloadTooLarge
@@ -39,6 +44,19 @@ def _model_field(value: Any) -> str:
     if not isinstance(value, str):
         raise InvalidInput("model: must be a string ('rosmap' or 'tcga_paad')", field="model")
     return value.strip()
+
+
+def _top_k(value: Any) -> int:
+    """The optional ``top_k`` form field: how many driving features each answer lists."""
+    if value is None or value == "":
+        return DEFAULT_TOP_FEATURES
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        number = 0
+    if not 1 <= number <= MAX_TOP_FEATURES:
+        raise InvalidInput(f"top_k: an integer from 1 to {MAX_TOP_FEATURES}", field="top_k")
+    return number
 
 
 def _batch_response(model: str, results: list[dict[str, Any]], engine: Any) -> dict[str, Any]:
@@ -64,10 +82,11 @@ def _predict_file() -> dict[str, Any]:
     except UnicodeDecodeError:
         raise InvalidInput("file: is not UTF-8 text (expected a CSV table)", field="file") from None
     model = _model_field(request.form.get("model"))
+    top_k = _top_k(request.form.get("top_k"))
     engine = _engine()
     ids, samples = parse_table(text, max_rows=MAX_BATCH)
     try:
-        results = engine.predict_batch(model, samples, values_fail_batch=True)
+        results = engine.predict_batch(model, samples, values_fail_batch=True, top_k=top_k)
     except InvalidValue as exc:
         row, column = (exc.index or 0) + 1, f"{exc.layer}:{exc.name}"
         raise InvalidInput(

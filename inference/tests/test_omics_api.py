@@ -321,3 +321,20 @@ def test_the_template_is_a_table_the_model_accepts(client: FlaskClient, model: s
 def test_the_template_of_an_unknown_model_is_a_400(client: FlaskClient) -> None:
     answer = client.get("/api/v1/omics/template?model=nope")
     assert answer.status_code == 400 and answer.get_json()["field"] == "model"
+
+
+def test_a_table_upload_may_ask_for_more_driving_features(client: FlaskClient) -> None:
+    template = client.get("/api/v1/omics/template?model=rosmap").get_json()
+    table = ",".join(template["columns"]) + "\n" + ",".join(map(str, template["example"])) + "\n"
+
+    def upload(top_k: str) -> Any:
+        return client.post(
+            URL,
+            data={"model": "rosmap", "top_k": top_k, "file": (io.BytesIO(table.encode()), "t.csv")},
+            content_type="multipart/form-data",
+        )
+
+    (result,) = upload("20").get_json()["results"]
+    assert len(result["top_features"]) == 20
+    refused = upload("51")
+    assert refused.status_code == 400 and refused.get_json()["field"] == "top_k"

@@ -1,13 +1,24 @@
-"""Fixtures of the jobs tests: the test kinds, a patient in clinician A's care, analyses."""
+"""Fixtures of the jobs tests: the test kinds, a patient in clinician A's care, analyses, and a
+media folder of each test's own."""
 
 from __future__ import annotations
 
 import pytest
 
-import cdss.jobs.tests.kinds  # noqa: F401 - registers the test kinds
+from cdss.jobs.kinds import register_kinds
 from cdss.jobs.models import Analysis, Status
 from cdss.jobs.tests.factories import AnalysisFactory
+from cdss.jobs.tests.kinds import KINDS
 from cdss.patients.tests.factories import PatientFactory
+
+# What CDSS_JOBS_KIND_MODULES=cdss.jobs.tests.kinds does in a worker process.
+register_kinds(*KINDS)
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
 
 
 @pytest.fixture

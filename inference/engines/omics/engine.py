@@ -22,6 +22,9 @@ from inference.errors import InvalidInput, NotReady
 
 MODEL_NAMES = {"rosmap": "omics-rosmap-late-fusion-logreg", "tcga_paad": "omics-paad-ridge-cox"}
 MAX_BATCH = 256
+# How many of the features that moved the score an answer lists (``top_k``): by default, and most.
+DEFAULT_TOP_FEATURES = 10
+MAX_TOP_FEATURES = 50
 
 
 class OmicsEngine:
@@ -45,6 +48,7 @@ class OmicsEngine:
             "max_samples": MAX_BATCH,
             "max_file_bytes": MAX_FILE_BYTES,
             "max_cell_chars": MAX_CELL_CHARS,
+            "max_top_features": MAX_TOP_FEATURES,
         }
 
     def load(self, model_dir: Path) -> None:
@@ -77,16 +81,24 @@ class OmicsEngine:
             )
         return self._models[model]
 
-    def predict(self, model: str, sample: dict[str, Any]) -> dict[str, Any]:
-        """One sample ``{layer: {feature: value}}`` -> result dict (see the model card)."""
-        result = self._model(model).predict(sample)
+    def predict(
+        self, model: str, sample: dict[str, Any], *, top_k: int = DEFAULT_TOP_FEATURES
+    ) -> dict[str, Any]:
+        """One sample ``{layer: {feature: value}}`` -> result dict (see the model card), with the
+        ``top_k`` features that moved the score most."""
+        result = self._model(model).predict(sample, top_k=top_k)
         result["model_name"] = MODEL_NAMES[model]
         result["model_version"] = self.version
         result["disclaimer"] = DISCLAIMER
         return result
 
     def predict_batch(
-        self, model: str, samples: list[Any], *, values_fail_batch: bool = False
+        self,
+        model: str,
+        samples: list[Any],
+        *,
+        values_fail_batch: bool = False,
+        top_k: int = DEFAULT_TOP_FEATURES,
     ) -> list[dict[str, Any]]:
         """Each sample answered alone: ``{"ok": True, ...result}`` or ``{"ok": False, error}``.
 
@@ -101,7 +113,8 @@ class OmicsEngine:
         out: list[dict[str, Any]] = []
         for index, sample in enumerate(samples):
             try:
-                out.append({"ok": True, "index": index, **self.predict(model, sample)})
+                result = self.predict(model, sample, top_k=top_k)
+                out.append({"ok": True, "index": index, **result})
             except InvalidValue as exc:
                 if values_fail_batch:
                     exc.index = index

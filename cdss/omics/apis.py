@@ -1,0 +1,65 @@
+"""GET /api/v1/omics/templates/{model}.csv: the input table of an omics model, to fill in."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from django.http import Http404, HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from cdss.common.openapi import INFERENCE_ERRORS, errors
+from cdss.ml.client import get_client
+
+# The omics models the inference server serves (its MODEL_NAMES), by their URL names.
+MODELS = ("rosmap", "tcga_paad")
+
+
+class _CsvWithJsonErrors(BaseContentNegotiation):
+    """The template is CSV whatever the Accept header says; its errors render as JSON."""
+
+    def select_parser(self, request: Request, parsers: Any) -> Any:
+        return parsers[0] if parsers else None
+
+    def select_renderer(
+        self, request: Request, renderers: Any, format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        return JSONRenderer(), JSONRenderer.media_type
+
+
+class OmicsTemplateApi(APIView):
+    content_negotiation_class = _CsvWithJsonErrors
+
+    @extend_schema(
+        operation_id="omics_template",
+        description=(
+            "The model's input columns (<layer>:<feature>) and one example row that the model "
+            "accepts (training means; coded clinical values as words). Replace the example with "
+            "the patient's values, upload it as an omics_table file, and submit the analysis. "
+            "Empty cells are imputed, and the result says how many."
+        ),
+        responses={
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="A CSV table."),
+            **errors(404, *INFERENCE_ERRORS, _404="No such omics model."),
+        },
+        parameters=[OpenApiParameter("model", str, OpenApiParameter.PATH, enum=list(MODELS))],
+        tags=["omics"],
+    )
+    def get(self, request: Request, model: str) -> HttpResponse:
+        if model not in MODELS:
+            raise Http404("No such omics model.")
+        template = get_client().omics_template(model)
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["id", *template["columns"]])
+        writer.writerow(["example", *template["example"]])
+        response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+        version = template.get("model_version") or "unknown"
+        response["Content-Disposition"] = f'attachment; filename="{model}-{version}-template.csv"'
+        return response
