@@ -1,8 +1,10 @@
-"""Fixtures shared by every Django test: users of each role and authenticated API clients."""
+"""Fixtures shared by every Django test: users of each role, authenticated API clients, a media
+folder of the test's own, and a real inference server with the omics engine."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from django.core.cache import cache
@@ -11,6 +13,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from cdss.accounts.models import Role, User
 from cdss.accounts.tests.factories import UserFactory
+from inference.testing import ServerHandle, start_server
 
 
 @pytest.fixture(autouse=True)
@@ -48,3 +51,23 @@ def admin_user(db: None) -> User:
 @pytest.fixture
 def ml_engineer(db: None) -> User:
     return UserFactory(username="mleng", role=Role.ML_ENGINEER)
+
+
+@pytest.fixture
+def media_root(settings, tmp_path) -> Path:
+    """Files the test stores (uploads, artifacts) go to a folder of its own."""
+    root = tmp_path / "media"
+    settings.MEDIA_ROOT = root
+    return root
+
+
+@pytest.fixture(scope="session")
+def omics_server() -> Iterator[ServerHandle]:
+    with start_server(env={"CDSS_INFERENCE_ENGINES": "omics"}) as handle:
+        yield handle
+
+
+@pytest.fixture
+def use_omics_server(settings, omics_server: ServerHandle) -> ServerHandle:
+    settings.CDSS_INFERENCE_URL = omics_server.url
+    return omics_server

@@ -9,7 +9,6 @@ audited once.
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import quote
 
 from django.conf import settings
@@ -23,14 +22,13 @@ from drf_spectacular.utils import (
     extend_schema,
 )
 from rest_framework import status
-from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import MultiPartParser
-from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from cdss.accounts.models import User
 from cdss.audit.services import access_events_record_page
+from cdss.common.negotiation import FileWithJsonErrorsNegotiation
 from cdss.common.openapi import errors, page_parameters, paginated
 from cdss.common.pagination import StandardPagination
 from cdss.files import services
@@ -146,19 +144,6 @@ class PatientFileDetailApi(PatientScopedApi):
         return Response(PatientFileOutputSerializer(patient_file).data)
 
 
-class _JsonErrorsNegotiation(BaseContentNegotiation):
-    """The content route answers in the file's own type whatever the Accept header says (DRF's
-    negotiation would refuse types it has no renderer for); its errors render as JSON."""
-
-    def select_parser(self, request: Request, parsers: Any) -> Any:
-        return parsers[0] if parsers else None
-
-    def select_renderer(
-        self, request: Request, renderers: Any, format_suffix: str | None = None
-    ) -> tuple[BaseRenderer, str]:
-        return JSONRenderer(), JSONRenderer.media_type
-
-
 def _served_type(patient_file: PatientFile) -> str:
     if patient_file.content_type.startswith("text/"):
         return f"{patient_file.content_type}; charset=utf-8"
@@ -193,7 +178,7 @@ def _content_response(patient_file: PatientFile) -> HttpResponseBase:
 
 
 class PatientFileContentApi(PatientScopedApi):
-    content_negotiation_class = _JsonErrorsNegotiation
+    content_negotiation_class = FileWithJsonErrorsNegotiation
 
     @extend_schema(
         operation_id="files_content_retrieve",

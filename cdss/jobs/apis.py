@@ -21,14 +21,13 @@ from drf_spectacular.utils import (
     extend_schema,
 )
 from rest_framework import status
-from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cdss.accounts.models import User
 from cdss.audit.services import access_events_record_page
+from cdss.common.negotiation import FileWithJsonErrorsNegotiation
 from cdss.common.openapi import errors, location_header, page_parameters, paginated
 from cdss.common.pagination import StandardPagination
 from cdss.jobs import services
@@ -59,20 +58,6 @@ def _accepted(analysis: Any) -> Response:
     response = Response(AnalysisDetailSerializer(analysis).data, status=status.HTTP_202_ACCEPTED)
     response["Location"] = reverse("analysis-detail", kwargs={"analysis_id": analysis.pk})
     return response
-
-
-class _JsonErrorsNegotiation(BaseContentNegotiation):
-    """Download routes choose their format themselves (``?format=``, or the stored file's type);
-    DRF's own negotiation, which also reads ``format`` and ``Accept``, would refuse formats it has
-    no renderer for. Errors render as JSON."""
-
-    def select_parser(self, request: Request, parsers: Any) -> Any:
-        return parsers[0] if parsers else None
-
-    def select_renderer(
-        self, request: Request, renderers: Any, format_suffix: str | None = None
-    ) -> tuple[BaseRenderer, str]:
-        return JSONRenderer(), JSONRenderer.media_type
 
 
 class AnalysisListCreateApi(APIView):
@@ -194,7 +179,7 @@ class AnalysisRetryApi(PatientScopedApi):
 
 
 class AnalysisResultApi(PatientScopedApi):
-    content_negotiation_class = _JsonErrorsNegotiation
+    content_negotiation_class = FileWithJsonErrorsNegotiation
 
     @extend_schema(
         parameters=[
@@ -272,7 +257,7 @@ def _artifact_response(artifact: AnalysisArtifact) -> HttpResponseBase:
 
 
 class AnalysisArtifactApi(PatientScopedApi):
-    content_negotiation_class = _JsonErrorsNegotiation
+    content_negotiation_class = FileWithJsonErrorsNegotiation
 
     @extend_schema(
         operation_id="analyses_artifacts_retrieve",

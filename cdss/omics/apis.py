@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any
 
 from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from cdss.common.negotiation import FileWithJsonErrorsNegotiation
 from cdss.common.openapi import INFERENCE_ERRORS, errors
 from cdss.ml.client import get_client
 
@@ -21,20 +19,8 @@ from cdss.ml.client import get_client
 MODELS = ("rosmap", "tcga_paad")
 
 
-class _CsvWithJsonErrors(BaseContentNegotiation):
-    """The template is CSV whatever the Accept header says; its errors render as JSON."""
-
-    def select_parser(self, request: Request, parsers: Any) -> Any:
-        return parsers[0] if parsers else None
-
-    def select_renderer(
-        self, request: Request, renderers: Any, format_suffix: str | None = None
-    ) -> tuple[BaseRenderer, str]:
-        return JSONRenderer(), JSONRenderer.media_type
-
-
 class OmicsTemplateApi(APIView):
-    content_negotiation_class = _CsvWithJsonErrors
+    content_negotiation_class = FileWithJsonErrorsNegotiation
 
     @extend_schema(
         operation_id="omics_template",

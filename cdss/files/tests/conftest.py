@@ -10,10 +10,8 @@ from cdss.patients.tests.factories import PatientFactory
 
 
 @pytest.fixture(autouse=True)
-def media_root(settings, tmp_path) -> Path:
-    root = tmp_path / "media"
-    settings.MEDIA_ROOT = root
-    return root
+def _own_media_root(media_root: Path) -> Path:
+    return media_root
 
 
 @pytest.fixture

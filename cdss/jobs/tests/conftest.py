@@ -16,12 +16,6 @@ register_kinds(*KINDS)
 
 
 @pytest.fixture
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
-@pytest.fixture
 def patient_a(clinician_a):
     return PatientFactory(care_team=[clinician_a])
 
