@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -14,7 +13,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cdss.accounts.models import User
-from cdss.common.exceptions import ApplicationError
 from cdss.common.openapi import errors, location_header
 from cdss.common.serializers import IdField, StrictInputSerializer, StrictSerializer
 from cdss.diagnosis.services import FILE_ROLES, diagnosis_request_submit
@@ -22,7 +20,7 @@ from cdss.files.storage import StagingUploadHandler
 from cdss.jobs.access import analysis_for_request
 from cdss.jobs.models import AnalysisResult
 from cdss.jobs.serializers import AnalysisArtifactSerializer, AnalysisOutputSerializer
-from cdss.patients.access import patient_for_request
+from cdss.jobs.services import analysis_patient_for_request
 from cdss.patients.apis import PatientScopedApi
 
 TAGS = ["diagnosis"]
@@ -84,18 +82,7 @@ class DiagnosisRequestCreateApi(APIView):
             data = DiagnosisRequestInputSerializer(data=request.data)
             data.is_valid(raise_exception=True)
             values = data.validated_data
-            try:
-                patient = patient_for_request(
-                    user=user,
-                    patient_id=values["patient"],
-                    action="analysis.create",
-                    object_type="analysis",
-                    audit_success=False,
-                )
-            except Http404:
-                raise ApplicationError(
-                    "patient: not found", detail={"patient": ["Not found."]}
-                ) from None
+            patient = analysis_patient_for_request(user=user, patient_id=values["patient"])
             analysis = diagnosis_request_submit(
                 user=user,
                 patient=patient,

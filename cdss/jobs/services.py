@@ -192,19 +192,23 @@ def analysis_create(
     get_kind(kind)  # an unknown kind is the first thing to name
     patient = None
     if patient_id is not None:
-        try:
-            patient = patient_for_request(
-                user=user,
-                patient_id=patient_id,
-                action="analysis.create",
-                object_type="analysis",
-                audit_success=False,
-            )
-        except Http404:
-            raise ApplicationError(
-                "patient: not found", detail={"patient": ["Not found."]}
-            ) from None
+        patient = analysis_patient_for_request(user=user, patient_id=patient_id)
     return analysis_submit(user=user, kind=kind, patient=patient, inputs=inputs)
+
+
+def analysis_patient_for_request(*, user: User, patient_id: int) -> Patient:
+    """The patient an analysis is submitted for, through the audited access path: someone else's
+    patient is the same 400 as a missing one (the refusal is recorded, not rolled back)."""
+    try:
+        return patient_for_request(
+            user=user,
+            patient_id=patient_id,
+            action="analysis.create",
+            object_type="analysis",
+            audit_success=False,
+        )
+    except Http404:
+        raise ApplicationError("patient: not found", detail={"patient": ["Not found."]}) from None
 
 
 @transaction.atomic
