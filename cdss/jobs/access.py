@@ -41,17 +41,23 @@ def _refused(
 
 
 def analysis_for_request(
-    *, user: User, analysis_id: int, action: str, audit_success: bool = True
+    *,
+    user: User,
+    analysis_id: int,
+    action: str,
+    audit_success: bool = True,
+    object_type: str = "analysis",
 ) -> Analysis:
     """Returns the analysis or raises Http404; records one audit event either way (with
-    ``audit_success=False`` the calling service records the successful access itself)."""
+    ``audit_success=False`` the calling service records the successful access itself).
+    ``object_type`` names what was read through it (the analysis, or its artifacts)."""
     analysis = analysis_get_for_user(user=user, analysis_id=analysis_id)
     if analysis is None:
         raise _refused(
             user=user,
             analysis_id=analysis_id,
             action=action,
-            object_type="analysis",
+            object_type=object_type,
             object_id=str(analysis_id),
         )
     if audit_success:
@@ -60,7 +66,7 @@ def analysis_for_request(
             action=action,
             outcome=Outcome.OK,
             patient_id=analysis.patient_id,
-            object_type="analysis",
+            object_type=object_type,
             object_id=str(analysis_id),
         )
     return analysis
@@ -93,23 +99,11 @@ def analysis_list_for_request(
 def analysis_artifacts_for_request(*, user: User, analysis_id: int) -> QuerySet[AnalysisArtifact]:
     """An analysis's artifacts, or Http404 for an analysis the user may not see; one audit event
     (``analysis_artifact.list``) either way."""
-    action = "analysis_artifact.list"
-    analysis = analysis_get_for_user(user=user, analysis_id=analysis_id)
-    if analysis is None:
-        raise _refused(
-            user=user,
-            analysis_id=analysis_id,
-            action=action,
-            object_type="analysis_artifact",
-            object_id=str(analysis_id),
-        )
-    access_event_record(
+    analysis = analysis_for_request(
         user=user,
-        action=action,
-        outcome=Outcome.OK,
-        patient_id=analysis.patient_id,
+        analysis_id=analysis_id,
+        action="analysis_artifact.list",
         object_type="analysis_artifact",
-        object_id=str(analysis_id),
     )
     return analysis_artifact_list(analysis=analysis)
 

@@ -20,8 +20,8 @@ from cdss.common.exceptions import ApplicationError
 from cdss.common.parsers import JsonInputError, json_loads_strict
 from cdss.common.request_context import get_request_context
 
-# How long the limits published in model-info are trusted before they are read again.
-ENGINE_LIMITS_TTL_SECONDS = 300.0
+# How long what model-info publishes per engine is trusted before it is read again.
+ENGINE_INFO_TTL_SECONDS = 300.0
 # The server's answers nest a few levels (batches of predictions, imaging findings); far deeper
 # is a broken or hostile answer.
 RESPONSE_MAX_DEPTH = 64
@@ -78,8 +78,8 @@ class InferenceClient:
             headers={"Accept": "application/json"},
             trust_env=False,  # a local-only server: never through a proxy
         )
-        self._limits: tuple[float, dict[str, dict[str, Any]]] | None = None
-        self._limits_lock = threading.Lock()
+        self._info: tuple[float, dict[str, dict[str, Any]]] | None = None
+        self._info_lock = threading.Lock()
 
     def close(self) -> None:
         self._http.close()
@@ -154,14 +154,14 @@ class InferenceClient:
     def model_info(self) -> dict[str, Any]:
         return self._call("GET", "/api/v1/model-info", timeout=self.timeouts.status * 2)
 
-    def engine_limits(self, engine: str) -> dict[str, Any] | None:
-        """The input limits the server publishes for ``engine`` in model-info, cached for
-        ENGINE_LIMITS_TTL_SECONDS. Django checks inputs against these, never against copies of
-        its own; None while the server cannot be asked (its own checks still apply then)."""
+    def engine_info(self, engine: str) -> dict[str, Any] | None:
+        """What the server publishes about ``engine`` in model-info (version, models, metrics,
+        limits, result schema), cached for ENGINE_INFO_TTL_SECONDS so a check or a report does
+        not fetch the whole model-info again; None while the server cannot be asked."""
         now = time.monotonic()
-        with self._limits_lock:
-            cached = self._limits
-        if cached is None or now - cached[0] > ENGINE_LIMITS_TTL_SECONDS:
+        with self._info_lock:
+            cached = self._info
+        if cached is None or now - cached[0] > ENGINE_INFO_TTL_SECONDS:
             try:
                 info = self.model_info()
             except InferenceError:
@@ -169,17 +169,17 @@ class InferenceClient:
             engines = info.get("engines")
             if not isinstance(engines, dict):
                 engines = {}
-            cached = (
-                now,
-                {
-                    name: dict(entry["limits"])
-                    for name, entry in engines.items()
-                    if isinstance(entry, dict) and isinstance(entry.get("limits"), dict)
-                },
-            )
-            with self._limits_lock:
-                self._limits = cached
+            cached = (now, {k: v for k, v in engines.items() if isinstance(v, dict)})
+            with self._info_lock:
+                self._info = cached
         return cached[1].get(engine)
+
+    def engine_limits(self, engine: str) -> dict[str, Any] | None:
+        """The input limits the server publishes for ``engine``. Django checks inputs against
+        these, never against copies of its own; None while the server cannot be asked (its own
+        checks still apply then)."""
+        limits = (self.engine_info(engine) or {}).get("limits")
+        return dict(limits) if isinstance(limits, dict) else None
 
     def predict(self, payload: dict[str, Any], *, batch: bool = False) -> dict[str, Any]:
         timeout = self.timeouts.batch if batch else self.timeouts.single

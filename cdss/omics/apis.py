@@ -15,7 +15,8 @@ from cdss.common.negotiation import FileWithJsonErrorsNegotiation
 from cdss.common.openapi import INFERENCE_ERRORS, errors
 from cdss.ml.client import get_client
 
-# The omics models the inference server serves (its MODEL_NAMES), by their URL names.
+# The omics models, by their URL names, as documented in OpenAPI; the server's model-info decides
+# which ones answer.
 MODELS = ("rosmap", "tcga_paad")
 
 
@@ -38,9 +39,12 @@ class OmicsTemplateApi(APIView):
         tags=["omics"],
     )
     def get(self, request: Request, model: str) -> HttpResponse:
-        if model not in MODELS:
+        client = get_client()
+        # The models the server publishes; unreachable, the template call answers 503 itself.
+        served = (client.engine_info("omics") or {}).get("models")
+        if model not in (served if isinstance(served, dict) else MODELS):
             raise Http404("No such omics model.")
-        template = get_client().omics_template(model)
+        template = client.omics_template(model)
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["id", *template["columns"]])

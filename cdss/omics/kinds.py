@@ -117,10 +117,8 @@ def _run_rosmap(analysis: Analysis) -> dict[str, Any]:
 
 
 def _paad_evidence() -> str:
-    info = get_client().model_info()
-    metrics = (
-        ((info.get("engines") or {}).get("omics") or {}).get("models", {}).get("tcga_paad", {})
-    ).get("metrics", {})
+    omics = get_client().engine_info("omics") or {}
+    metrics = (omics.get("models") or {}).get("tcga_paad", {}).get("metrics", {})
     test, cv = metrics.get("test_cindex"), metrics.get("repeated_cv_cindex_mean")
     if test is None or cv is None:
         return "Weak evidence: see the model card for its C-index."

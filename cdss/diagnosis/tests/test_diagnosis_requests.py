@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.urls import reverse
 
 from cdss.common.testing import PatientScopedRouteContract
 from cdss.files.models import PatientFile
@@ -96,7 +95,3 @@ def test_someone_elses_patient_is_the_same_400_as_a_missing_one(
     assert refused.status_code == missing.status_code == 400
     assert refused.json() == missing.json()
     assert not PatientFile.objects.exists()
-
-
-def test_the_route_answers_under_its_name(make_client, clinician_a):
-    assert reverse("diagnosis-request-list") == CREATE
