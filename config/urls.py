@@ -1,4 +1,5 @@
-"""URL routing: the versioned REST API, its schema and docs, health probes and the admin."""
+"""URL routing: the versioned REST API, its schema and docs, health probes, the admin, and the
+web app at ``/`` (last: every path no route above claims)."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -13,8 +14,10 @@ api_v1 = [
     path("", include("cdss.files.urls")),
     path("audit/", include("cdss.audit.urls")),
     path("analyses/", include("cdss.jobs.urls")),
+    path("analyses/", include("cdss.reports.urls")),
     path("omics/", include("cdss.omics.urls")),
     path("diagnosis/requests/", include("cdss.diagnosis.urls")),
+    path("assistant/", include("cdss.assistant.urls")),
 ]
 
 urlpatterns = [
@@ -27,6 +30,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("admin/", admin.site.urls),
+    # The React web app: every other path is one of its pages (cdss/web/urls.py). Keep it last.
+    path("", include("cdss.web.urls")),
 ]
 
 handler400 = "cdss.common.apis.bad_request"

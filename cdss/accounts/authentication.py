@@ -14,7 +14,7 @@ from cdss.accounts.selectors import user_get_for_token
 
 
 class TokenNoLongerValid(AuthenticationFailed):
-    """simplejwt's AuthenticationFailed (what cdss.jobs.websocket_auth catches), with a plain
+    """simplejwt's AuthenticationFailed (what cdss.common.websocket_auth catches), with a plain
     message in the error shape rather than simplejwt's nested detail."""
 
     def __init__(self) -> None:

@@ -24,9 +24,9 @@ from cdss.accounts.models import User
 from cdss.audit.models import Outcome
 from cdss.audit.services import access_event_record
 from cdss.common.parsers import json_loads_strict
+from cdss.common.websocket_auth import SUBPROTOCOL
 from cdss.jobs.events import EventRelay, group_name, relay_for_running_loop
 from cdss.jobs.selectors import analysis_visible_to
-from cdss.jobs.websocket_auth import SUBPROTOCOL
 
 CLOSE_UNAUTHENTICATED = 4401
 # How many recent event ids a socket remembers to drop a second copy of the same event.

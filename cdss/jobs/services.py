@@ -27,6 +27,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -83,6 +84,27 @@ _TRANSIENT_MESSAGES: dict[str, str] = {
 _HARD_LIMIT_GRACE = 30.0
 _ARTIFACT_NAME = re.compile(ARTIFACT_NAME_PATTERN)
 _CONTENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,62}/[a-z0-9][a-z0-9!#$&^_.+-]{0,62}$")
+
+
+# Called with each analysis as it COMPLETES, inside the completing transaction (each in a savepoint
+# of its own, so a failing listener neither undoes the completion nor stops the others). The one
+# use: cdss.reports chains the interpretation and the report to every completed analysis.
+_completion_listeners: list[Callable[[Analysis], None]] = []
+
+
+def analysis_completion_listener_add(listener: Callable[[Analysis], None]) -> None:
+    """Registers ``listener`` (from an ``AppConfig.ready()``); adding it again is a no-op."""
+    if listener not in _completion_listeners:
+        _completion_listeners.append(listener)
+
+
+def _notify_completed(analysis: Analysis) -> None:
+    for listener in tuple(_completion_listeners):
+        try:
+            with transaction.atomic():
+                listener(analysis)
+        except Exception:
+            logger.exception("analysis %s: a completion listener failed", analysis.pk)
 
 
 class AnalysisPermissionError(ApplicationError):
@@ -417,6 +439,7 @@ def analysis_complete(*, analysis_id: int, lease_token: str, result: dict[str, A
         user=None,
         action="analysis.complete",
     )
+    _notify_completed(analysis)
     return True
 
 

@@ -64,6 +64,7 @@ class Timeouts:
     single: float = 30.0
     batch: float = 60.0
     retrain: float = 300.0
+    imaging: float = 600.0
     status: float = 5.0
     connect: float = 3.0
 
@@ -213,6 +214,29 @@ class InferenceClient:
             raise InferenceBadResponse("Inference server template has no columns.")
         return body
 
+    def imaging_ct(
+        self,
+        *,
+        volume_path: str,
+        output_dir: str,
+        segmentation_path: str | None = None,
+        bundle: str | None = None,
+    ) -> dict[str, Any]:
+        """The CT analysis of a volume under the shared media root; the server writes its files
+        into ``output_dir`` (an empty folder under the media root's ``work/``) and lists them in
+        the answer's ``artifacts``."""
+        payload: dict[str, Any] = {"volume_path": volume_path, "output_dir": output_dir}
+        if segmentation_path is not None:
+            payload["segmentation_path"] = segmentation_path
+        if bundle:
+            payload["bundle"] = bundle
+        body = self._call("POST", "/api/v1/imaging/ct", timeout=self.timeouts.imaging, json=payload)
+        if not isinstance(body.get("findings"), list) or not isinstance(
+            body.get("artifacts"), list
+        ):
+            raise InferenceBadResponse("Inference server CT answer has no findings or artifacts.")
+        return body
+
     def retrain(self, payload: dict[str, Any]) -> dict[str, Any]:
         return self._call("POST", "/api/v1/retrain", timeout=self.timeouts.retrain, json=payload)
 
@@ -236,6 +260,7 @@ def get_client() -> InferenceClient:
             single=settings.CDSS_INFERENCE_TIMEOUT_SINGLE,
             batch=settings.CDSS_INFERENCE_TIMEOUT_BATCH,
             retrain=settings.CDSS_INFERENCE_TIMEOUT_RETRAIN,
+            imaging=settings.CDSS_INFERENCE_TIMEOUT_IMAGING,
         ),
     )
     with _lock:

@@ -51,7 +51,11 @@ INSTALLED_APPS = [
     "cdss.sequences",
     "cdss.jobs",
     "cdss.omics",
+    "cdss.reports",
+    "cdss.imaging",
     "cdss.diagnosis",
+    "cdss.assistant",
+    "cdss.web",
 ]
 
 MIDDLEWARE = [
@@ -128,6 +132,17 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# The React web app (web/): `make web` builds it into CDSS_WEB_DIST; cdss.web serves its
+# index.html for the app's routes, and its finder hands the rest to collectstatic under
+# STATIC_URL + "web/" (Vite's `base`). Vite names what it puts in assets/ by content hash, so
+# WhiteNoise serves those as immutable (cached for good); the index itself is never cached.
+CDSS_WEB_DIST = Path(env.str("CDSS_WEB_DIST", default=str(BASE_DIR / "web" / "dist")))
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "cdss.web.finders.WebBuildFinder",
+]
+WHITENOISE_IMMUTABLE_FILE_TEST = rf"^/{STATIC_URL.strip('/')}/web/assets/"
 
 # --- Request limits -------------------------------------------------------------------------------
 # Bodies over their route's limit get 413 before they are read (cdss.common.asgi under ASGI,
@@ -230,6 +245,12 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "PatientFileRoleEnum": "cdss.files.models.FileRole",
         "PatientFileFormatEnum": "cdss.files.models.FileFormat",
+        # cdss.assistant's status and guard_outcome choices, beside the analyses' and the
+        # interpretations' (which keep their plain names).
+        "StatusEnum": "cdss.jobs.models.Status",
+        "GuardOutcomeEnum": "cdss.reports.models.GuardOutcome",
+        "AssistantDocumentStatusEnum": "cdss.assistant.models.DocumentStatus",
+        "AssistantGuardOutcomeEnum": "cdss.assistant.models.GuardOutcome",
     },
     "SCHEMA_PATH_PREFIX": r"/(api|ml)/v1",
     # Every operation documents its error statuses in the one error shape (cdss.common.openapi).
@@ -244,11 +265,47 @@ CDSS_INFERENCE_URL = env.str("CDSS_INFERENCE_URL", default="http://127.0.0.1:900
 CDSS_INFERENCE_TIMEOUT_SINGLE = env.float("CDSS_INFERENCE_TIMEOUT_SINGLE", default=30.0)
 CDSS_INFERENCE_TIMEOUT_BATCH = env.float("CDSS_INFERENCE_TIMEOUT_BATCH", default=60.0)
 CDSS_INFERENCE_TIMEOUT_RETRAIN = env.float("CDSS_INFERENCE_TIMEOUT_RETRAIN", default=300.0)
+# One CT analysis (segmentation, figures, mesh): 4 minutes for a 512x512x300 CT on 2 cores.
+CDSS_INFERENCE_TIMEOUT_IMAGING = env.float("CDSS_INFERENCE_TIMEOUT_IMAGING", default=600.0)
 # Largest batch answered synchronously by /ml/v1/predict/ (bigger ones become analyses).
 CDSS_SYNC_BATCH_MAX = env.int("CDSS_SYNC_BATCH_MAX", default=1000)
 # A retraining analysis polls the inference server this often, and gives up after this long.
 CDSS_RETRAIN_POLL_SECONDS = env.float("CDSS_RETRAIN_POLL_SECONDS", default=5.0)
 CDSS_RETRAIN_MAX_SECONDS = env.float("CDSS_RETRAIN_MAX_SECONDS", default=4 * 3600)
+
+# --- Interpretation and reports (cdss.reports; the language models through cdss.ml.llm) ----------
+# template (no model: sentences rendered from the result by rules), openai (any OpenAI-compatible
+# chat endpoint) or local (a GGUF file run in-process by xllamacpp, extra llm-local). Unset: openai
+# when CDSS_LLM_BASE_URL is set, local when CDSS_LLM_GGUF_PATH is, else template.
+CDSS_LLM_BASE_URL = env.str("CDSS_LLM_BASE_URL", default="")  # e.g. http://127.0.0.1:8080/v1
+CDSS_LLM_GGUF_PATH = env.str("CDSS_LLM_GGUF_PATH", default="")
+CDSS_INTERPRETATION_PROVIDER = env.str(
+    "CDSS_INTERPRETATION_PROVIDER",
+    default="openai" if CDSS_LLM_BASE_URL else ("local" if CDSS_LLM_GGUF_PATH else "template"),
+)
+CDSS_LLM_MODEL = env.str("CDSS_LLM_MODEL", default="")
+CDSS_LLM_API_KEY = env.str("CDSS_LLM_API_KEY", default="")
+CDSS_LLM_TIMEOUT = env.float("CDSS_LLM_TIMEOUT", default=60.0)
+CDSS_LLM_MAX_TOKENS = env.int("CDSS_LLM_MAX_TOKENS", default=400)
+CDSS_LLM_THREADS = env.int("CDSS_LLM_THREADS", default=2)
+CDSS_LLM_CONTEXT = env.int("CDSS_LLM_CONTEXT", default=2048)
+# Every completed analysis is interpreted and reported (PDF) in each of these languages, for its
+# requester (the worker has no request to read a language from).
+CDSS_INTERPRETATION_LANGUAGES = env.list("CDSS_INTERPRETATION_LANGUAGES", default=["ko", "en"])
+# The name printed at the top of every PDF report.
+CDSS_REPORT_HOSPITAL = env.str("CDSS_REPORT_HOSPITAL", default="CDSS")
+
+# --- The assistant (cdss.assistant): chat answered from retrieved passages ----------------------
+# Passages given to an answer, and the score (cosine similarity plus keyword and language bonuses,
+# cdss.assistant.search) under which a passage is not relevant: with none above it the answer says
+# it found nothing. The generative provider is the interpretation's (CDSS_LLM_BASE_URL switches
+# both to an OpenAI-compatible server); with none, answers are extractive.
+CDSS_ASSISTANT_TOP_K = env.int("CDSS_ASSISTANT_TOP_K", default=5)
+CDSS_ASSISTANT_MIN_SCORE = env.float("CDSS_ASSISTANT_MIN_SCORE", default=0.86)
+# Document uploads: the document role's cap plus the multipart envelope.
+CDSS_UPLOAD_LIMITS[r"^/api/v1/assistant/documents/$"] = (
+    CDSS_FILES_MAX_BYTES["document"] + 1024 * 1024
+)
 
 # --- Content security policy (set by cdss.common.middleware) -------------------------------------
 CDSS_CSP = env.str(

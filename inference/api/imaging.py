@@ -22,12 +22,17 @@ from flask import Blueprint, request
 from werkzeug.datastructures import FileStorage
 
 from inference.api import request_json, server_state
-from inference.engines.imaging.inputs import resolve_bundle, resolve_media_path
+from inference.engines.imaging.inputs import (
+    resolve_bundle,
+    resolve_media_path,
+    resolve_output_dir,
+)
 from inference.errors import InvalidInput
 
 bp = Blueprint("imaging", __name__, url_prefix="/api/v1/imaging")
 
 _JSON_FIELDS = {"volume_path", "segmentation_path", "bundle"}
+_CT_FIELDS = {*_JSON_FIELDS, "output_dir"}
 
 
 @bp.before_request
@@ -105,3 +110,43 @@ def analyze() -> dict[str, Any]:
     )
     bundle = resolve_bundle(body.get("bundle"), config.imaging_bundles_dir)
     return _analyze(volume_path, seg_path, bundle, by_path=True)
+
+
+@bp.post("/ct")
+def ct() -> dict[str, Any]:
+    """The CT analysis (``ImagingEngine.analyze_ct``): JSON ``{"volume_path",
+    "segmentation_path"?, "bundle"?, "output_dir"}``, every path under the media root;
+    ``output_dir`` an empty folder under its ``work/`` folder, where the figures, the system's
+    segmentation and the mesh are written (listed in the answer's ``artifacts``)."""
+    body = request_json()
+    unknown = sorted(set(body) - _CT_FIELDS)
+    if unknown:
+        raise InvalidInput(
+            f"{unknown[0]}: unknown field (allowed: {sorted(_CT_FIELDS)})", field=unknown[0]
+        )
+    for required in ("volume_path", "output_dir"):
+        if required not in body:
+            raise InvalidInput(f"{required}: required", field=required)
+    config = server_state().config
+    volume_path = resolve_media_path(body["volume_path"], "volume_path", config.media_root)
+    if not volume_path.is_file():
+        raise InvalidInput("volume_path: must be a file", field="volume_path")
+    seg = body.get("segmentation_path")
+    seg_path = (
+        resolve_media_path(seg, "segmentation_path", config.media_root) if seg is not None else None
+    )
+    bundle = resolve_bundle(body.get("bundle"), config.imaging_bundles_dir)
+    output_dir = resolve_output_dir(body["output_dir"], config.media_root)
+    engine = server_state().engines["imaging"]
+    try:
+        result: dict[str, Any] = engine.analyze_ct(
+            volume_path=volume_path,
+            segmentation_path=seg_path,
+            bundle_dir=bundle,
+            output_dir=output_dir,
+        )
+    except InvalidInput as exc:
+        if exc.field and exc.field.split(":")[0] in ("volume", "segmentation"):
+            raise InvalidInput(exc.message, field=exc.field.split(":")[0] + "_path") from exc
+        raise
+    return result

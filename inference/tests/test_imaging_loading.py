@@ -123,6 +123,17 @@ def test_garbage_and_empty_files_are_rejected(tmp_path: Path) -> None:
         load_volume(other)
 
 
+@pytest.mark.parametrize("name", ["v.nii.gz", "v.nii"])
+def test_a_file_named_by_its_hash_loads_like_its_named_copy(tmp_path: Path, name: str) -> None:
+    """The web backend stores uploads as files/<sha[:2]>/<sha256>, with no extension."""
+    data = np.arange(4 * 5 * 6, dtype=np.int16).reshape(4, 5, 6)
+    named = _nifti(tmp_path, data, np.diag([2.0, 2.0, 3.0, 1.0]), name)
+    hashed = tmp_path / "3f0a9c"
+    hashed.write_bytes(named.read_bytes())
+    a, b = load_volume(named), load_volume(hashed)
+    assert np.array_equal(a.data, b.data) and np.allclose(a.affine, b.affine)
+
+
 def test_header_caps_apply_before_voxels_are_read(tmp_path: Path) -> None:
     # A header that claims 3000^3 voxels, with almost no data behind it.
     hdr = nib.Nifti1Header()

@@ -144,7 +144,7 @@ def test_refresh_token_of_inactive_user_is_401(make_client, clinician_a):
 
 
 def test_stale_token_is_refused_with_the_error_websockets_catch(make_client, clinician_a):
-    # cdss.jobs.websocket_auth treats simplejwt's AuthenticationFailed as "anonymous".
+    # cdss.common.websocket_auth treats simplejwt's AuthenticationFailed as "anonymous".
     from cdss.accounts.authentication import VersionedJWTAuthentication
 
     pair = _login(make_client)

@@ -224,7 +224,9 @@ def _assemble(
         del ds, pixels, hu
     meta = {
         "series_instance_uid": str(first.get("SeriesInstanceUID", "")),
+        "series_description": str(first.get("SeriesDescription", "") or "")[:64],
         "slices": len(slices),
+        "slice_spacing_mm": round(float(step), 4),
         "transfer_syntax": str(first.file_meta.get("TransferSyntaxUID", ""))
         if hasattr(first, "file_meta")
         else "",

@@ -18,10 +18,12 @@ import numpy as np
 
 from inference.config import InferenceConfig
 from inference.engines.base import DISCLAIMER, Limits
+from inference.engines.imaging import ct
 from inference.engines.imaging.adrenal import AdrenalClassifier, bounding_crop
 from inference.engines.imaging.bundle import run_bundle
 from inference.engines.imaging.inputs import MAX_PATH_LENGTH
 from inference.engines.imaging.labels import ADRENAL_STRUCTURES, TOTALSEG_V2
+from inference.engines.imaging.liver import LiverSegmenter
 from inference.engines.imaging.loader import load_volume
 from inference.engines.imaging.measure import measure_labelmap, measure_mask
 from inference.engines.imaging.nifti_io import MAX_LABEL, MAX_VOX_OFFSET
@@ -31,6 +33,9 @@ from inference.engines.imaging.volume import Volume, VolumeLimits
 from inference.errors import NotReady
 
 MODEL_NAME = "cdss-imaging"
+# The structure whose middle slice is the L3 level, when an uploaded segmentation has it.
+L3_STRUCTURE = "vertebrae_L3"
+_TOTALSEG_IDS = {name: label for label, name in TOTALSEG_V2.items()}
 
 
 def volume_limits_for(config: InferenceConfig) -> VolumeLimits:
@@ -50,6 +55,7 @@ class ImagingEngine:
         self.model_dir: Path | None = None
         self.version: str | None = None
         self.adrenal: AdrenalClassifier | None = None
+        self.liver: LiverSegmenter | None = None
         self.metrics: dict[str, Any] = {}
 
     @classmethod
@@ -68,6 +74,15 @@ class ImagingEngine:
     def load(self, model_dir: Path) -> None:
         model_dir = Path(model_dir)
         self.adrenal = AdrenalClassifier.load(model_dir)
+        # The liver U-Nets are versioned on their own (models/liver/CURRENT): converted weights,
+        # not retrained with the adrenal classifier.
+        liver_root = self.config.models_dir / "liver"
+        current = liver_root / "CURRENT"
+        self.liver = (
+            LiverSegmenter.load(liver_root / current.read_text(encoding="utf-8").strip())
+            if current.is_file()
+            else None
+        )
         metrics_file = model_dir / "metrics.json"
         if metrics_file.is_file():
             self.metrics = json.loads(metrics_file.read_text(encoding="utf-8"))
@@ -85,7 +100,16 @@ class ImagingEngine:
             "model_name": MODEL_NAME,
             "model_version": self.version,
             "loaded": self.loaded,
-            "tasks": ["ct_structure_measurements", "adrenal_mass_classification", "monai_bundle"],
+            "tasks": [
+                "ct_analysis",
+                "ct_structure_measurements",
+                "adrenal_mass_classification",
+                "monai_bundle",
+            ],
+            "liver_model": (
+                {"name": self.liver.name, "version": self.liver.version} if self.liver else None
+            ),
+            "hu_rules": {"name": ct.HU_RULES_NAME, "version": ct.HU_RULES_VERSION},
             "labels": ["normal", "mass"],
             "inputs": ["nifti", "dicom_zip"],
             "adrenal_input_size": self.adrenal.input_size if self.adrenal else None,
@@ -173,14 +197,22 @@ class ImagingEngine:
         return result
 
     def _from_segmentation(
-        self, path: Path, volume: Volume, glands: dict[str, tuple[np.ndarray, np.ndarray]]
+        self,
+        path: Path,
+        volume: Volume,
+        glands: dict[str, tuple[np.ndarray, np.ndarray]],
+        l3_slices: list[int] | None = None,
     ) -> list[dict[str, Any]]:
+        """Rows of the uploaded segmentation's structures; adrenal glands go to ``glands`` and the
+        middle axial slice of ``vertebrae_L3`` to ``l3_slices``."""
         if is_multilabel(path):
             labelmap = load_labelmap(path, volume, self.volume_limits)
             rows = measure_labelmap(volume.data, labelmap, volume.voxel_volume_ml, TOTALSEG_V2)
             for row in rows:
                 row["source"] = "segmentation"
             glands.update(_glands_from_labelmap(labelmap, rows, volume.affine))
+            if l3_slices is not None and any(r["name"] == L3_STRUCTURE for r in rows):
+                l3_slices.append(_middle_slice(labelmap == _TOTALSEG_IDS[L3_STRUCTURE]))
             return rows
         per_mask: list[dict[str, Any]] = []
         for name, mask in iter_masks(path, volume, self.volume_limits):
@@ -191,7 +223,120 @@ class ImagingEngine:
             per_mask.append(measured)
             if name in ADRENAL_STRUCTURES:
                 glands[name] = bounding_crop(mask, volume.affine)
+            if name == L3_STRUCTURE and l3_slices is not None:
+                l3_slices.append(_middle_slice(mask))
         return per_mask
+
+    def analyze_ct(
+        self,
+        *,
+        volume_path: Path,
+        output_dir: Path,
+        segmentation_path: Path | None = None,
+        bundle_dir: Path | None = None,
+    ) -> dict[str, Any]:
+        """The CT analysis (``inference.engines.imaging.ct``): findings, measurements, models,
+        and ``slices.png``, ``segmentation.nii.gz`` and ``mesh.json`` written to ``output_dir``."""
+        adrenal = self._require()
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        volume = load_volume(Path(volume_path), self.volume_limits, "volume")
+        timings["load"] = time.perf_counter() - t0
+        notes: list[str] = []
+        uploaded: list[dict[str, Any]] = []
+        glands: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        l3_slices: list[int] = []
+        models: list[dict[str, str]] = [
+            {"name": ct.HU_RULES_NAME, "version": ct.HU_RULES_VERSION, "role": "body composition"}
+        ]
+        if segmentation_path is not None:
+            t = time.perf_counter()
+            uploaded = self._from_segmentation(Path(segmentation_path), volume, glands, l3_slices)
+            timings["measure"] = time.perf_counter() - t
+
+        bundle_info: dict[str, str] | None = None
+        if bundle_dir is not None:
+            t = time.perf_counter()
+            out = run_bundle(Path(bundle_dir), volume)
+            bundle_info = {"name": out.name, "version": out.version}
+            models.append({"name": f"bundle:{out.name}", "version": out.version, "role": "bundle"})
+            if out.labelmap is not None:
+                rows = measure_labelmap(
+                    volume.data, out.labelmap, volume.voxel_volume_ml, out.label_names
+                )
+                for row in rows:
+                    row["source"] = f"bundle:{out.name}"
+                found = _glands_from_labelmap(out.labelmap, rows, volume.affine)
+                glands.update({k: v for k, v in found.items() if k not in glands})
+                uploaded += rows
+            timings["bundle"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        body = ct.run_body(volume, l3_slices[0] if l3_slices else None)
+        timings["body_composition"] = time.perf_counter() - t
+
+        liver_model: str | None = None
+        t = time.perf_counter()
+        liver = ct.run_liver(self.liver, volume)
+        if self.liver is not None:
+            liver_model = f"{self.liver.name} {self.liver.version}"
+            models.append(
+                {
+                    "name": self.liver.name,
+                    "version": self.liver.version,
+                    "role": "liver and liver lesions",
+                }
+            )
+            timings["liver"] = time.perf_counter() - t
+        else:
+            notes.append("liver model not installed (models/liver/CURRENT): liver not segmented")
+
+        t = time.perf_counter()
+        ordered = {g: glands[g] for g in ADRENAL_STRUCTURES if g in glands}
+        adrenal_findings = adrenal.classify(ordered, volume.voxel_volume_ml)
+        if adrenal_findings:
+            models.append(
+                {"name": "adrenal-shape-cnn", "version": str(self.version), "role": "adrenal mass"}
+            )
+        else:
+            notes.append(
+                "no adrenal gland masks (adrenal_gland_left/right) given: adrenal classification "
+                "skipped"
+            )
+        timings["classify"] = time.perf_counter() - t
+
+        parts = ct.CtParts(volume=volume, body=body, liver=liver, notes=notes)
+        labels = ct.own_labelmap(parts)
+        own = ct.own_structures(volume, labels, self.liver.name if self.liver else None)
+        source = volume.meta.get("series_description") or volume.source_format
+        artifacts, drawn = ct.write_artifacts(
+            parts,
+            labels,
+            Path(output_dir),
+            title="CT analysis: the system's own segmentation",
+            subtitle=f"{source}; {volume.shape[0]}x{volume.shape[1]}x{volume.shape[2]} voxels",
+        )
+        timings.update(drawn)
+        timings["total"] = time.perf_counter() - t0
+        result: dict[str, Any] = {
+            "volume": {**volume.summary(), **ct.volume_meta(volume)},
+            "labels": [dataclasses.asdict(label) for label in ct.CT_LABELS],
+            "structures": own + uploaded,
+            "body_composition": ct.body_summary(body),
+            "liver": ct.liver_summary(liver, self.liver),
+            "adrenal": adrenal_findings,
+            "findings": ct.findings(parts, own, liver_model),
+            "models": models,
+            "artifacts": artifacts,
+            "notes": notes,
+            "model_name": MODEL_NAME,
+            "model_version": self.version,
+            "disclaimer": DISCLAIMER,
+            "timings_s": {k: round(v, 4) for k, v in timings.items()},
+        }
+        if bundle_info is not None:
+            result["bundle"] = bundle_info
+        return result
 
 
 def _glands_from_labelmap(
@@ -203,3 +348,9 @@ def _glands_from_labelmap(
         for r in rows
         if r["name"] in ADRENAL_STRUCTURES
     }
+
+
+def _middle_slice(mask: np.ndarray) -> int:
+    """The middle axial (third-axis) index of the slices ``mask`` touches."""
+    present = np.flatnonzero(mask.any(axis=(0, 1)))
+    return int((present[0] + present[-1]) // 2)

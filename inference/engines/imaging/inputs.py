@@ -52,3 +52,25 @@ def resolve_bundle(raw: Any, bundles_dir: Path) -> Path | None:
     if not path.is_dir():
         raise InvalidInput(f"bundle: no installed bundle named {raw!r}", field="bundle")
     return path
+
+
+# The only folder under the media root the server writes into: the web backend creates one empty
+# folder per CT analysis attempt under it, and moves what the server wrote into artifacts.
+WORK_FOLDER = "work"
+
+
+def resolve_output_dir(raw: Any, media_root: Path) -> Path:
+    """An existing, empty folder under ``<media root>/work/`` (not a symlink): where a CT
+    analysis writes its figures, segmentation and mesh."""
+    path = resolve_media_path(raw, "output_dir", media_root)
+    work = (media_root.resolve() / WORK_FOLDER).resolve()
+    if not path.is_relative_to(work) or path == work:
+        raise InvalidInput(
+            f"output_dir: must be a folder under the media root's {WORK_FOLDER}/ folder",
+            field="output_dir",
+        )
+    if not path.is_dir():
+        raise InvalidInput("output_dir: must be a folder", field="output_dir")
+    if any(path.iterdir()):
+        raise InvalidInput("output_dir: must be empty", field="output_dir")
+    return path

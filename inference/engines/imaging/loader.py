@@ -1,7 +1,8 @@
 """Loading a CT volume from a file of either accepted format into a validated RAS ``Volume``.
 
-The format is decided by content, not by name: a zip archive is a DICOM series, anything else must
-be NIfTI (``.nii`` or ``.nii.gz``).
+The format is decided by content, not by name: a zip archive is a DICOM series, a gzip stream or a
+NIfTI header is NIfTI (``.nii`` or ``.nii.gz``, or a stored file named by its hash); anything else
+is a 400.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from inference.engines.imaging.archive import ZIP_MAGIC
 from inference.engines.imaging.dicom_io import read_dicom_zip
-from inference.engines.imaging.nifti_io import nifti_affine, open_nifti, read_hu
+from inference.engines.imaging.nifti_io import GZIP_MAGIC, nifti_affine, open_nifti, read_hu
 from inference.engines.imaging.volume import Volume, VolumeLimits, reorient_to_ras
 from inference.errors import InvalidInput
 
@@ -25,7 +26,10 @@ def sniff_format(path: Path, field_name: str = "volume") -> str:
         raise InvalidInput(f"{field_name}: file is empty", field=field_name)
     if head == ZIP_MAGIC:
         return "dicom_zip"
-    if not path.name.endswith((".nii", ".nii.gz")):
+    # Stored files are named by their content hash, with no extension: gzip, or a NIfTI-1/2
+    # header's own size (348 or 540) in either byte order, says what they are.
+    sizes = {int.from_bytes(head, "little"), int.from_bytes(head, "big")}
+    if head[:2] != GZIP_MAGIC and not sizes & {348, 540}:
         raise InvalidInput(
             f"{field_name}: expected a NIfTI file (.nii, .nii.gz) or a zip of a DICOM series",
             field=field_name,

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import gzip
 import math
+import tempfile
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -119,6 +120,22 @@ def check_decoded_size(path: Path, limits: VolumeLimits, field_name: str) -> int
     return decoded
 
 
+def _load_header(path: Path) -> Any:
+    """``nib.load`` of ``path``; nibabel picks the reader and the decompression by the file's
+    name, so a file without a NIfTI name (the web backend stores files under their content hash)
+    is opened through a temporary link named for its content. Only the header is used from the
+    image: the voxels are read from ``path`` itself (``_slabs``)."""
+    if path.name.endswith((".nii", ".nii.gz")):
+        return nib.load(str(path))
+    name = "image.nii.gz" if _is_gzip(path) else "image.nii"
+    with tempfile.TemporaryDirectory(prefix="cdss-nifti-") as tmp:
+        link = Path(tmp) / name
+        link.symlink_to(path)
+        img = nib.load(str(link))
+        img.header  # noqa: B018 - parsed now, while the link exists
+        return img
+
+
 def open_nifti(path: Path, limits: VolumeLimits, field_name: str) -> nib.Nifti1Image:
     """Parse and check the header only; the returned image's voxels are not read yet."""
     size = path.stat().st_size
@@ -133,7 +150,7 @@ def open_nifti(path: Path, limits: VolumeLimits, field_name: str) -> nib.Nifti1I
         )
     check_decoded_size(path, limits, field_name)
     try:
-        img = nib.load(str(path))
+        img = _load_header(path)
     except (ImageFileError, HeaderDataError, EOFError, OSError, zlib.error, ValueError) as exc:
         raise _not_nifti(field_name, str(exc)) from exc
     if not isinstance(img, nib.Nifti1Image | nib.Nifti2Image):

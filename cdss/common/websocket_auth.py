@@ -1,4 +1,5 @@
-"""WebSocket authentication and origin check, wrapped around every ``/ws/`` route in config/asgi.
+"""WebSocket authentication and origin check, wrapped around every ``/ws/`` route in config/asgi
+(``/ws/analyses/`` of cdss.jobs, ``/ws/chat/`` of cdss.assistant).
 
 Browsers cannot set headers on a WebSocket, so the access token (the same JWT the REST API takes)
 comes as a subprotocol pair: ``new WebSocket(url, ["cdss.bearer", accessToken])``; the server

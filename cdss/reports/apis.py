@@ -1,0 +1,156 @@
+"""/api/v1/analyses/{id}/interpretation/ and /report/: the latest interpretation or PDF (GET) and
+a new one (POST, queued as an analysis of kind interpretation or report).
+
+The analysis is reached through ``cdss.jobs.access`` (the one access rule): another clinician's
+analysis and a missing one are the same 404, and each request is audited.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpResponseBase
+from django.urls import reverse
+from django.utils.translation.trans_real import parse_accept_lang_header
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from cdss.accounts.models import User
+from cdss.common.negotiation import FileWithJsonErrorsNegotiation
+from cdss.common.openapi import errors, location_header
+from cdss.jobs.access import analysis_for_request
+from cdss.jobs.apis import _artifact_response
+from cdss.jobs.models import Analysis
+from cdss.jobs.serializers import AnalysisDetailSerializer
+from cdss.patients.apis import PatientScopedApi
+from cdss.reports import services
+from cdss.reports.schemas import InterpretationSerializer, LanguageQuerySerializer
+from cdss.reports.selectors import interpretation_latest, report_latest
+
+TAGS = ["analyses"]
+
+
+def request_language(request: Request) -> str | None:
+    """``?lang=``, else the first of Accept-Language that is ko or en, else None."""
+    query = LanguageQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    if query.validated_data.get("lang"):
+        return str(query.validated_data["lang"])
+    for code, _ in parse_accept_lang_header(request.headers.get("Accept-Language", "")):
+        primary = code.split("-")[0].lower()
+        if primary in ("ko", "en"):
+            return primary
+    return None
+
+
+def _accepted(job: Analysis) -> Response:
+    response = Response(AnalysisDetailSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+    response["Location"] = reverse("analysis-detail", kwargs={"analysis_id": job.pk})
+    return response
+
+
+def _post_language(request: Request) -> str:
+    return request_language(request) or (services.chained_languages() or ["en"])[0]
+
+
+class AnalysisInterpretationApi(PatientScopedApi):
+    @extend_schema(
+        operation_id="analyses_interpretation_retrieve",
+        parameters=[LanguageQuerySerializer],
+        responses={
+            200: InterpretationSerializer,
+            **errors(404, _404="No such analysis (or not yours), or no interpretation yet."),
+        },
+        description=(
+            "The latest interpretation of the analysis in the language asked for (?lang=, else "
+            "Accept-Language; neither: the latest in any language), with its provenance and its "
+            "label (AI-generated, or generated from the result by rules)."
+        ),
+        tags=TAGS,
+    )
+    def get(self, request: Request, analysis_id: int) -> Response:
+        user: User = request.user  # type: ignore[assignment]
+        language = request_language(request)
+        analysis = analysis_for_request(
+            user=user, analysis_id=analysis_id, action="analysis_interpretation.read"
+        )
+        interpretation = interpretation_latest(analysis=analysis, language=language)
+        if interpretation is None:
+            raise Http404("No interpretation of this analysis in this language yet.")
+        return Response(InterpretationSerializer(interpretation).data)
+
+    @extend_schema(
+        operation_id="analyses_interpretation_create",
+        request=None,
+        parameters=[LanguageQuerySerializer, location_header(202)],
+        responses={202: AnalysisDetailSerializer, **errors(400)},
+        description=(
+            "Queues a new interpretation (an analysis of kind interpretation) of a COMPLETED "
+            "analysis, in ?lang= (else Accept-Language, else the first of "
+            "CDSS_INTERPRETATION_LANGUAGES); 202 with it and its Location."
+        ),
+        tags=TAGS,
+    )
+    def post(self, request: Request, analysis_id: int) -> Response:
+        user: User = request.user  # type: ignore[assignment]
+        language = _post_language(request)
+        analysis = analysis_for_request(
+            user=user,
+            analysis_id=analysis_id,
+            action="analysis_interpretation.create",
+            audit_success=False,
+        )
+        job = services.interpretation_request(user=user, analysis=analysis, language=language)
+        return _accepted(job)
+
+
+class AnalysisReportApi(PatientScopedApi):
+    content_negotiation_class = FileWithJsonErrorsNegotiation
+
+    @extend_schema(
+        operation_id="analyses_report_retrieve",
+        parameters=[LanguageQuerySerializer],
+        responses={
+            (200, "application/pdf"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The PDF (report-ko.pdf or report-en.pdf)."
+            ),
+            **errors(404, _404="No such analysis (or not yours), or no report yet."),
+        },
+        description=(
+            "The latest PDF report of the analysis in the language asked for (?lang=, else "
+            "Accept-Language; neither: the latest in any language), as a download. Its ETag is "
+            "its SHA-256."
+        ),
+        tags=TAGS,
+    )
+    def get(self, request: Request, analysis_id: int) -> HttpResponseBase:
+        user: User = request.user  # type: ignore[assignment]
+        language = request_language(request)
+        analysis = analysis_for_request(
+            user=user, analysis_id=analysis_id, action="analysis_report.download"
+        )
+        artifact = report_latest(analysis=analysis, language=language)
+        if artifact is None:
+            raise Http404("No report of this analysis in this language yet.")
+        return _artifact_response(artifact)
+
+    @extend_schema(
+        operation_id="analyses_report_create",
+        request=None,
+        parameters=[LanguageQuerySerializer, location_header(202)],
+        responses={202: AnalysisDetailSerializer, **errors(400)},
+        description=(
+            "Queues a new PDF report (an analysis of kind report) of a COMPLETED analysis, in "
+            "?lang= (else Accept-Language, else the first of CDSS_INTERPRETATION_LANGUAGES); 202 "
+            "with it and its Location. The PDF is its artifact report-<lang>.pdf."
+        ),
+        tags=TAGS,
+    )
+    def post(self, request: Request, analysis_id: int) -> Response:
+        user: User = request.user  # type: ignore[assignment]
+        language = _post_language(request)
+        analysis = analysis_for_request(
+            user=user, analysis_id=analysis_id, action="analysis_report.create", audit_success=False
+        )
+        return _accepted(services.report_request(user=user, analysis=analysis, language=language))

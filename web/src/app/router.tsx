@@ -1,0 +1,57 @@
+import { createBrowserRouter, Navigate } from "react-router";
+
+import { AppLayout } from "@/components/AppLayout";
+
+import { NotFoundPage } from "./NotFoundPage";
+import { RequireAuth } from "./RequireAuth";
+import { RouteError } from "./RouteError";
+
+// Every page is its own chunk; the login page and the frame are all a first visit loads.
+export const routes = [
+  {
+    path: "/login",
+    errorElement: <RouteError />,
+    lazy: () => import("@/features/auth/routes/LoginPage").then((m) => ({ Component: m.LoginPage })),
+  },
+  {
+    path: "/",
+    errorElement: <RouteError />,
+    element: (
+      <RequireAuth>
+        <AppLayout />
+      </RequireAuth>
+    ),
+    children: [
+      { index: true, element: <Navigate to="/patients" replace /> },
+      {
+        path: "patients",
+        lazy: () => import("@/features/patients/routes/PatientsListPage").then((m) => ({ Component: m.PatientsListPage })),
+      },
+      {
+        path: "patients/new",
+        lazy: () => import("@/features/patients/routes/PatientCreatePage").then((m) => ({ Component: m.PatientCreatePage })),
+      },
+      {
+        path: "patients/:patientId",
+        lazy: () => import("@/features/patients/routes/PatientPage").then((m) => ({ Component: m.PatientPage })),
+      },
+      {
+        path: "patients/:patientId/edit",
+        lazy: () => import("@/features/patients/routes/PatientEditPage").then((m) => ({ Component: m.PatientEditPage })),
+      },
+      {
+        path: "patients/:patientId/analyses/new",
+        lazy: () => import("@/features/analyses/routes/NewAnalysisPage").then((m) => ({ Component: m.NewAnalysisPage })),
+      },
+      {
+        path: "analyses/:analysisId",
+        lazy: () => import("@/features/analyses/routes/AnalysisPage").then((m) => ({ Component: m.AnalysisPage })),
+      },
+      { path: "*", element: <NotFoundPage /> },
+    ],
+  },
+];
+
+export function createRouter() {
+  return createBrowserRouter(routes);
+}
