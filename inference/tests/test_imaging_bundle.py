@@ -138,3 +138,30 @@ def test_bundle_runs_through_the_engine(tmp_path: Path) -> None:
     assert row["hu_mean"] == pytest.approx(float(hu[hu > 0].mean()), abs=0.01)
     assert result["findings"] == [] and result["notes"]
     assert result["model_version"] == engine.version
+
+
+def test_a_bundle_runs_through_the_ct_analysis_too(tmp_path: Path) -> None:
+    from inference.config import REPO_ROOT
+    from inference.engines.imaging import ImagingEngine
+
+    models = REPO_ROOT / "models" / "imaging"
+    engine = ImagingEngine()
+    engine.load(models / (models / "CURRENT").read_text().strip())
+    volume = _volume(tmp_path)
+    out = tmp_path / "work"
+    out.mkdir()
+    result = engine.analyze_ct(
+        volume_path=volume, bundle_dir=make_bundle(tmp_path / "bundle"), output_dir=out
+    )
+    assert result["bundle"] == {"name": "tiny_dense_tissue", "version": "0.1.0"}
+    rows = [r for r in result["structures"] if r["source"] == "bundle:tiny_dense_tissue"]
+    hu = np.asarray(nib.load(str(volume)).dataobj)
+    assert [r["name"] for r in rows] == ["dense"] and rows[0]["voxels"] == int((hu > 0).sum())
+    assert {"name": "bundle:tiny_dense_tissue", "version": "0.1.0", "role": "bundle"} in result[
+        "models"
+    ]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "mesh.json",
+        "segmentation.nii.gz",
+        "slices.png",
+    ]

@@ -24,7 +24,7 @@ CT_LABELS: tuple[CtLabel, ...] = (
     CtLabel(2, "bone", "#f2e6c2", "hu_rules"),
     CtLabel(3, "subcutaneous_fat", "#f5c242", "hu_rules"),
     CtLabel(4, "visceral_fat", "#e8853d", "hu_rules"),
-    CtLabel(5, "liver", "#a0522d", "liver_unet"),
+    CtLabel(5, "liver", "#9b59b6", "liver_unet"),
     CtLabel(6, "liver_lesion", "#e0245e", "liver_unet"),
 )
 CT_LABEL_IDS: dict[str, int] = {label.name: label.id for label in CT_LABELS}
