@@ -6,6 +6,9 @@ PY := $(BIN)/python
 LINT_PATHS := cdss config inference training bench manage.py
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/cdss
 MYSQL_TEST_URL ?= mysql://root@127.0.0.1:3306/cdss?charset=utf8mb4
+# pyliverlesionseg 0.3's wheel (its Keras liver U-Nets): `make convert-liver` converts it, and the
+# tests convert it again; downloaded once, never installed (see convert-liver below).
+LIVER_WHEEL := var/cache/pyliverlesionseg/pyliverlesionseg-0.3-py3-none-any.whl
 SECRET_FOR_CHECKS := make-test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz
 
 .PHONY: run dev test install lint typecheck migrations-check deploy-check pytest pytest-sqlite \
@@ -118,7 +121,6 @@ train-imaging: install
 # The liver and liver-lesion U-Nets: pyliverlesionseg 0.3's Keras weights (Apache-2.0), downloaded
 # as a wheel (never installed), checked by sha256, converted to PyTorch, evaluated (Dice), written
 # to models/liver/<version>/ with its card. The tests convert from the same wheel again.
-LIVER_WHEEL := var/cache/pyliverlesionseg/pyliverlesionseg-0.3-py3-none-any.whl
 $(LIVER_WHEEL): | $(PY)
 	$(BIN)/pip download --quiet --no-deps --ignore-requires-python pyliverlesionseg==0.3 \
 	  -d var/cache/pyliverlesionseg

@@ -47,6 +47,14 @@ export const routes = [
         path: "analyses/:analysisId",
         lazy: () => import("@/features/analyses/routes/AnalysisPage").then((m) => ({ Component: m.AnalysisPage })),
       },
+      {
+        path: "assistant",
+        lazy: () => import("@/features/assistant/routes/AssistantPage").then((m) => ({ Component: m.AssistantPage })),
+      },
+      {
+        path: "assistant/:sessionId",
+        lazy: () => import("@/features/assistant/routes/ChatPage").then((m) => ({ Component: m.ChatPage })),
+      },
       { path: "*", element: <NotFoundPage /> },
     ],
   },

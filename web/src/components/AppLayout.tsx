@@ -53,6 +53,9 @@ export function AppLayout() {
             <Anchor component={NavLink} to="/patients" size="sm" className="cdss-nav-link">
               {t("nav.patients")}
             </Anchor>
+            <Anchor component={NavLink} to="/assistant" size="sm" className="cdss-nav-link">
+              {t("nav.assistant")}
+            </Anchor>
           </Group>
           <Group gap="xs" wrap="nowrap">
             <LanguageSwitch />

@@ -12,8 +12,10 @@ import { StatusBadge } from "@/components/StatusBadge";
 import { useAnalysisEvents } from "@/lib/realtime/useAnalysisEvents";
 
 import { analysisKeys, useAnalysis, useAnalysisResult, usePatientSummary } from "../api/analyses";
+import { DERIVED_KINDS, INTERPRETABLE_KINDS, interpretationKeys } from "../api/interpretation";
 import { AnalysisSummary } from "../components/AnalysisSummary";
 import { ArtifactsList } from "../components/ArtifactsList";
+import { InterpretationPanel } from "../components/InterpretationPanel";
 import { ResultView } from "../components/ResultView";
 
 export function AnalysisPage() {
@@ -22,6 +24,10 @@ export function AnalysisPage() {
   const queryClient = useQueryClient();
   const live = useAnalysisEvents((event) => {
     if (event.analysis_id === id) void queryClient.invalidateQueries({ queryKey: analysisKeys.detail(id), exact: true });
+    // A chained interpretation or report finished: the panel asks again for the latest.
+    if (DERIVED_KINDS.has(event.kind) && event.status === "COMPLETED") {
+      void queryClient.invalidateQueries({ queryKey: interpretationKeys.all(id) });
+    }
   });
   // Polled only while the socket is not open (a proxy without WebSockets, a reconnect).
   const analysis = useAnalysis(id, live !== "open");
@@ -74,6 +80,7 @@ export function AnalysisPage() {
           <ResultView kind={data.kind} result={result.data} artifacts={data.artifacts} />
         )
       ) : null}
+      {completed && INTERPRETABLE_KINDS.has(data.kind) ? <InterpretationPanel analysis={data} /> : null}
       {completed || data.artifacts.length > 0 ? <ArtifactsList artifacts={data.artifacts} /> : null}
     </Stack>
   );

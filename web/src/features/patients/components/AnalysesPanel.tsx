@@ -13,6 +13,8 @@ import { useAnalysisEvents } from "@/lib/realtime/useAnalysisEvents";
 
 import { PAGE_SIZE, patientKeys, usePatientAnalyses } from "../api/patients";
 
+const DERIVED_KINDS: ReadonlySet<string> = new Set(["interpretation", "report"]);
+
 /** The patient's analyses, newest first; their statuses follow the WebSocket. */
 export function AnalysesPanel({ patientId }: { patientId: number }) {
   const { t, i18n } = useTranslation();
@@ -24,6 +26,9 @@ export function AnalysesPanel({ patientId }: { patientId: number }) {
     if (event.patient_id === patientId) void queryClient.invalidateQueries({ queryKey: patientKeys.analyses(patientId) });
   });
 
+  // Interpretations and reports belong to the analysis they describe (shown on its page); the API's
+  // kind filter matches one kind only, so they are left out here.
+  const rows = (analyses.data?.results ?? []).filter((analysis) => !DERIVED_KINDS.has(analysis.kind));
   const pages = Math.max(1, Math.ceil((analyses.data?.count ?? 0) / PAGE_SIZE));
   return (
     <Paper withBorder p="md" radius="md">
@@ -35,15 +40,15 @@ export function AnalysesPanel({ patientId }: { patientId: number }) {
           <LiveIndicator state={live} />
         </Group>
         <ErrorAlert error={analyses.error} />
-        {analyses.data && analyses.data.results.length === 0 ? (
+        {analyses.data && rows.length === 0 ? (
           <Text c="dimmed" size="sm">
             {t("analyses.empty")}
           </Text>
         ) : null}
-        {analyses.data && analyses.data.results.length > 0 ? (
+        {rows.length > 0 ? (
           <ResponsiveTable
             testId="analyses-table"
-            rows={analyses.data.results}
+            rows={rows}
             rowKey={(analysis) => analysis.id}
             columns={[
               {

@@ -34,6 +34,9 @@ export function PatientPage() {
         subtitle={t("patients.mrnLabel", { mrn: patient.data.mrn })}
         actions={
           <>
+            <Button variant="light" component={Link} to={`/assistant?patient=${id}`}>
+              {t("assistant.askAboutPatient")}
+            </Button>
             <Button variant="default" component={Link} to={`/patients/${id}/edit`}>
               {t("common.edit")}
             </Button>
