@@ -189,7 +189,18 @@ def _best_sentences(question: str, passage: Passage, count: int = 2) -> list[str
         key=lambda i: (-len(wanted & set(analyze(candidates[i]))), i),
     )
     chosen = sorted(ranked[:count])
-    return [candidates[i] for i in chosen]
+    return [_clipped(candidates[i]) for i in chosen]
+
+
+# A "sentence" of a table, a list or a code block can run for a page: quote its start only.
+MAX_QUOTED_CHARS = 400
+
+
+def _clipped(sentence: str) -> str:
+    if len(sentence) <= MAX_QUOTED_CHARS:
+        return sentence
+    cut = sentence[:MAX_QUOTED_CHARS].rsplit(" ", 1)[0]
+    return cut + " …"
 
 
 def extractive(question: str, passages: list[Passage], language: str) -> tuple[str, list[int]]:

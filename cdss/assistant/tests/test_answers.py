@@ -136,3 +136,15 @@ def test_numbers_of_the_patients_results_are_allowed() -> None:
     )
     text = "The ROSMAP model classified this sample as AD with a probability of 82% [1]."
     assert grounding_problems(text, [patient]) == []
+
+
+def test_an_endless_sentence_is_quoted_by_its_start_only():
+    """A table or code block has no sentence ends: its quote is clipped at a word, marked."""
+    table = " ".join(f"cell{i} value{i}" for i in range(400))
+    text, cited = answers.extractive(
+        "cell1 value1", [Passage(n=1, title="Table", text=table, score=1.0)], "en"
+    )
+    (quote,) = [line for line in text.splitlines() if line.startswith("\u201c")]
+    assert cited == [1]
+    assert len(quote) < answers.MAX_QUOTED_CHARS + 40 and "\u2026" in quote
+    assert table.startswith(quote[1 : quote.index(" \u2026")])
