@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
+from pathlib import Path
+
+import httpx
 
 
 def rss_mb() -> float:
@@ -15,3 +19,25 @@ def rss_mb() -> float:
     except OSError:
         pass
     return float("nan")
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def demo_password(username: str) -> str:
+    """The password `make run` generated for a demo user (``var/demo-credentials.txt``)."""
+    text = (ROOT / "var" / "demo-credentials.txt").read_text()
+    found = re.search(rf"username={re.escape(username)} password=(\S+)", text)
+    if not found:
+        raise SystemExit(f"no password for {username} in var/demo-credentials.txt")
+    return found.group(1)
+
+
+def log_in(client: httpx.Client, username: str, password: str = "") -> None:
+    """Signs ``client`` in as ``username`` (the demo password unless one is given)."""
+    token = client.post(
+        "/api/v1/auth/token/",
+        json={"username": username, "password": password or demo_password(username)},
+    )
+    token.raise_for_status()
+    client.headers["Authorization"] = f"Bearer {token.json()['access']}"

@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import platform
-import re
 import shutil
 import statistics
 import subprocess
@@ -37,6 +36,10 @@ from typing import Any
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench._proc import log_in
+
 ROOT = Path(__file__).resolve().parent.parent
 THREADS = "2"
 LARGE_SHAPE = (512, 512, 300)
@@ -45,14 +48,6 @@ LARGE_SHAPE = (512, 512, 300)
 def _example_dir() -> Path:
     datasets = Path(os.environ.get("CDSS_DATASETS_DIR", ROOT.parent / "shared" / "datasets"))
     return datasets / "imaging" / "totalsegmentator_example_ct"
-
-
-def _demo_password(username: str) -> str:
-    text = (ROOT / "var" / "demo-credentials.txt").read_text()
-    found = re.search(rf"username={re.escape(username)} password=(\S+)", text)
-    if not found:
-        raise SystemExit(f"no password for {username} in var/demo-credentials.txt")
-    return found.group(1)
 
 
 def make_large(path: Path) -> Path:
@@ -125,13 +120,8 @@ def through_the_system(args: argparse.Namespace, large: Path | None) -> dict[str
     except httpx.HTTPError:
         print(f"ct_analysis: part 1 skipped, no CDSS at {args.base}; start `make run` first")
         return None
-    password = args.password or _demo_password(args.username)
     with httpx.Client(base_url=args.base, timeout=600) as client:
-        token = client.post(
-            "/api/v1/auth/token/", json={"username": args.username, "password": password}
-        )
-        token.raise_for_status()
-        client.headers["Authorization"] = f"Bearer {token.json()['access']}"
+        log_in(client, args.username, args.password)
         patient = client.post(
             "/api/v1/patients/", json={"mrn": f"BENCH-{uuid.uuid4().hex[:8]}", "name": "CT Bench"}
         )

@@ -18,8 +18,8 @@ import argparse
 import json
 import os
 import platform
-import re
 import statistics
+import sys
 import time
 import uuid
 from datetime import datetime
@@ -28,16 +28,12 @@ from typing import Any
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench._proc import log_in
+
 ROOT = Path(__file__).resolve().parent.parent
 KINDS = {"rosmap": "omics_rosmap", "tcga_paad": "omics_paad_survival"}
-
-
-def _demo_password(username: str) -> str:
-    text = (ROOT / "var" / "demo-credentials.txt").read_text()
-    found = re.search(rf"username={re.escape(username)} password=(\S+)", text)
-    if not found:
-        raise SystemExit(f"no password for {username} in var/demo-credentials.txt")
-    return found.group(1)
 
 
 def one_run(client: httpx.Client, patient_id: int, model: str) -> dict[str, Any]:
@@ -97,13 +93,8 @@ def main() -> None:
     except httpx.HTTPError:
         print(f"omics_analysis: skipped, no CDSS at {args.base}; start `make run` first")
         return
-    password = args.password or _demo_password(args.username)
     with httpx.Client(base_url=args.base, timeout=60) as client:
-        token = client.post(
-            "/api/v1/auth/token/", json={"username": args.username, "password": password}
-        )
-        token.raise_for_status()
-        client.headers["Authorization"] = f"Bearer {token.json()['access']}"
+        log_in(client, args.username, args.password)
         patient = client.post(
             "/api/v1/patients/",
             json={"mrn": f"BENCH-{uuid.uuid4().hex[:8]}", "name": "Omics Bench"},

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import statistics
+import sys
 import time
 from datetime import datetime
 from pathlib import Path
@@ -25,16 +25,12 @@ from typing import Any
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench._proc import log_in
+
 ROOT = Path(__file__).resolve().parent.parent
 CHAINED = ("report", "interpretation")
-
-
-def _demo_password(username: str) -> str:
-    text = (ROOT / "var" / "demo-credentials.txt").read_text()
-    found = re.search(rf"username={re.escape(username)} password=(\S+)", text)
-    if not found:
-        raise SystemExit(f"no password for {username} in var/demo-credentials.txt")
-    return found.group(1)
 
 
 def _all(client: httpx.Client, url: str) -> list[dict[str, Any]]:
@@ -59,13 +55,8 @@ def main() -> None:
     except httpx.HTTPError:
         print(f"reports: skipped, no CDSS at {args.base}; start `make run` first")
         return
-    password = args.password or _demo_password(args.username)
     with httpx.Client(base_url=args.base, timeout=60) as client:
-        token = client.post(
-            "/api/v1/auth/token/", json={"username": args.username, "password": password}
-        )
-        token.raise_for_status()
-        client.headers["Authorization"] = f"Bearer {token.json()['access']}"
+        log_in(client, args.username, args.password)
         analyses = _all(client, "/api/v1/analyses/?page_size=100")
         kinds = {a["id"]: a["kind"] for a in analyses}
         spans: dict[str, list[float]] = {}

@@ -231,7 +231,7 @@ class AnalysisArtifactListApi(PatientScopedApi):
         return paginator.get_paginated_response(AnalysisArtifactSerializer(page, many=True).data)
 
 
-def _artifact_response(artifact: AnalysisArtifact) -> HttpResponseBase:
+def artifact_response(artifact: AnalysisArtifact) -> HttpResponseBase:
     """The file, streamed by Django, or handed to nginx (X-Accel-Redirect) once access is
     checked. Never sniffed; shown inline only when it is a raster image."""
     inline = artifact.content_type in _INLINE_TYPES
@@ -296,4 +296,4 @@ class AnalysisArtifactApi(PatientScopedApi):
             analysis_id=analysis_id,
             name=name,
         )
-        return _artifact_response(artifact)
+        return artifact_response(artifact)

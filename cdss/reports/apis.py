@@ -7,6 +7,8 @@ analysis and a missing one are the same 404, and each request is audited.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.http import Http404, HttpResponseBase
 from django.urls import reverse
 from django.utils.translation.trans_real import parse_accept_lang_header
@@ -20,7 +22,7 @@ from cdss.accounts.models import User
 from cdss.common.negotiation import FileWithJsonErrorsNegotiation
 from cdss.common.openapi import errors, location_header
 from cdss.jobs.access import analysis_for_request
-from cdss.jobs.apis import _artifact_response
+from cdss.jobs.apis import artifact_response
 from cdss.jobs.models import Analysis
 from cdss.jobs.serializers import AnalysisDetailSerializer
 from cdss.patients.apis import PatientScopedApi
@@ -52,6 +54,22 @@ def _accepted(job: Analysis) -> Response:
 
 def _post_language(request: Request) -> str:
     return request_language(request) or (services.chained_languages() or ["en"])[0]
+
+
+def _queue(
+    request: Request,
+    analysis_id: int,
+    action: str,
+    submit: Callable[..., Analysis],
+) -> Response:
+    """POST of either route: the analysis through the one access rule (audited as ``action``
+    by the job it queues), then ``submit`` in the asked language; 202 with the job."""
+    user: User = request.user  # type: ignore[assignment]
+    language = _post_language(request)
+    analysis = analysis_for_request(
+        user=user, analysis_id=analysis_id, action=action, audit_success=False
+    )
+    return _accepted(submit(user=user, analysis=analysis, language=language))
 
 
 class AnalysisInterpretationApi(PatientScopedApi):
@@ -93,16 +111,9 @@ class AnalysisInterpretationApi(PatientScopedApi):
         tags=TAGS,
     )
     def post(self, request: Request, analysis_id: int) -> Response:
-        user: User = request.user  # type: ignore[assignment]
-        language = _post_language(request)
-        analysis = analysis_for_request(
-            user=user,
-            analysis_id=analysis_id,
-            action="analysis_interpretation.create",
-            audit_success=False,
+        return _queue(
+            request, analysis_id, "analysis_interpretation.create", services.interpretation_request
         )
-        job = services.interpretation_request(user=user, analysis=analysis, language=language)
-        return _accepted(job)
 
 
 class AnalysisReportApi(PatientScopedApi):
@@ -133,7 +144,7 @@ class AnalysisReportApi(PatientScopedApi):
         artifact = report_latest(analysis=analysis, language=language)
         if artifact is None:
             raise Http404("No report of this analysis in this language yet.")
-        return _artifact_response(artifact)
+        return artifact_response(artifact)
 
     @extend_schema(
         operation_id="analyses_report_create",
@@ -148,9 +159,4 @@ class AnalysisReportApi(PatientScopedApi):
         tags=TAGS,
     )
     def post(self, request: Request, analysis_id: int) -> Response:
-        user: User = request.user  # type: ignore[assignment]
-        language = _post_language(request)
-        analysis = analysis_for_request(
-            user=user, analysis_id=analysis_id, action="analysis_report.create", audit_success=False
-        )
-        return _accepted(services.report_request(user=user, analysis=analysis, language=language))
+        return _queue(request, analysis_id, "analysis_report.create", services.report_request)

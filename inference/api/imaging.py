@@ -15,6 +15,8 @@ route only.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -52,19 +54,46 @@ def _save_upload(upload: FileStorage, folder: Path, stem: str, field: str) -> Pa
     return path
 
 
-def _analyze(
-    volume: Path, segmentation: Path | None, bundle: Path | None, *, by_path: bool = False
-) -> dict[str, Any]:
-    engine = server_state().engines["imaging"]
+@contextmanager
+def _fields_as_paths() -> Iterator[None]:
+    """The engine names its inputs "volume"/"segmentation"; JSON callers sent "<name>_path"."""
     try:
-        result: dict[str, Any] = engine.analyze(
-            volume_path=volume, segmentation_path=segmentation, bundle_dir=bundle
-        )
+        yield
     except InvalidInput as exc:
-        # The engine names its inputs "volume"/"segmentation"; JSON callers sent "<name>_path".
-        if by_path and exc.field and exc.field.split(":")[0] in ("volume", "segmentation"):
+        if exc.field and exc.field.split(":")[0] in ("volume", "segmentation"):
             raise InvalidInput(exc.message, field=exc.field.split(":")[0] + "_path") from exc
         raise
+
+
+def _json_inputs(
+    body: dict[str, Any], allowed: set[str], volume_hint: str = ""
+) -> tuple[Path, Path | None, Path | None]:
+    """The volume, segmentation and bundle a JSON body names: unknown fields refused, paths
+    resolved under the media root, the bundle among the installed ones."""
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise InvalidInput(
+            f"{unknown[0]}: unknown field (allowed: {sorted(allowed)})", field=unknown[0]
+        )
+    if "volume_path" not in body:
+        raise InvalidInput(f"volume_path: required{volume_hint}", field="volume_path")
+    config = server_state().config
+    volume_path = resolve_media_path(body["volume_path"], "volume_path", config.media_root)
+    if not volume_path.is_file():
+        raise InvalidInput("volume_path: must be a file", field="volume_path")
+    seg = body.get("segmentation_path")
+    seg_path = (
+        resolve_media_path(seg, "segmentation_path", config.media_root) if seg is not None else None
+    )
+    return volume_path, seg_path, resolve_bundle(body.get("bundle"), config.imaging_bundles_dir)
+
+
+def _analyze(volume: Path, segmentation: Path | None, bundle: Path | None) -> dict[str, Any]:
+    result: dict[str, Any] = (
+        server_state()
+        .engines["imaging"]
+        .analyze(volume_path=volume, segmentation_path=segmentation, bundle_dir=bundle)
+    )
     return result
 
 
@@ -89,27 +118,11 @@ def analyze() -> dict[str, Any]:
                 else None
             )
             return _analyze(volume_path, seg_path, bundle)
-    body = request_json()
-    unknown = sorted(set(body) - _JSON_FIELDS)
-    if unknown:
-        raise InvalidInput(
-            f"{unknown[0]}: unknown field (allowed: {sorted(_JSON_FIELDS)})", field=unknown[0]
-        )
-    if "volume_path" not in body:
-        raise InvalidInput(
-            "volume_path: required (or upload the volume as multipart 'volume')",
-            field="volume_path",
-        )
-    config = server_state().config
-    volume_path = resolve_media_path(body["volume_path"], "volume_path", config.media_root)
-    if not volume_path.is_file():
-        raise InvalidInput("volume_path: must be a file", field="volume_path")
-    seg = body.get("segmentation_path")
-    seg_path = (
-        resolve_media_path(seg, "segmentation_path", config.media_root) if seg is not None else None
+    volume_path, seg_path, bundle = _json_inputs(
+        request_json(), _JSON_FIELDS, " (or upload the volume as multipart 'volume')"
     )
-    bundle = resolve_bundle(body.get("bundle"), config.imaging_bundles_dir)
-    return _analyze(volume_path, seg_path, bundle, by_path=True)
+    with _fields_as_paths():
+        return _analyze(volume_path, seg_path, bundle)
 
 
 @bp.post("/ct")
@@ -119,34 +132,16 @@ def ct() -> dict[str, Any]:
     ``output_dir`` an empty folder under its ``work/`` folder, where the figures, the system's
     segmentation and the mesh are written (listed in the answer's ``artifacts``)."""
     body = request_json()
-    unknown = sorted(set(body) - _CT_FIELDS)
-    if unknown:
-        raise InvalidInput(
-            f"{unknown[0]}: unknown field (allowed: {sorted(_CT_FIELDS)})", field=unknown[0]
-        )
-    for required in ("volume_path", "output_dir"):
-        if required not in body:
-            raise InvalidInput(f"{required}: required", field=required)
-    config = server_state().config
-    volume_path = resolve_media_path(body["volume_path"], "volume_path", config.media_root)
-    if not volume_path.is_file():
-        raise InvalidInput("volume_path: must be a file", field="volume_path")
-    seg = body.get("segmentation_path")
-    seg_path = (
-        resolve_media_path(seg, "segmentation_path", config.media_root) if seg is not None else None
-    )
-    bundle = resolve_bundle(body.get("bundle"), config.imaging_bundles_dir)
-    output_dir = resolve_output_dir(body["output_dir"], config.media_root)
+    volume_path, seg_path, bundle = _json_inputs(body, _CT_FIELDS)
+    if "output_dir" not in body:
+        raise InvalidInput("output_dir: required", field="output_dir")
+    output_dir = resolve_output_dir(body["output_dir"], server_state().config.media_root)
     engine = server_state().engines["imaging"]
-    try:
+    with _fields_as_paths():
         result: dict[str, Any] = engine.analyze_ct(
             volume_path=volume_path,
             segmentation_path=seg_path,
             bundle_dir=bundle,
             output_dir=output_dir,
         )
-    except InvalidInput as exc:
-        if exc.field and exc.field.split(":")[0] in ("volume", "segmentation"):
-            raise InvalidInput(exc.message, field=exc.field.split(":")[0] + "_path") from exc
-        raise
     return result

@@ -165,3 +165,11 @@ def test_a_bundle_runs_through_the_ct_analysis_too(tmp_path: Path) -> None:
         "segmentation.nii.gz",
         "slices.png",
     ]
+
+
+def test_a_classification_bundles_probabilities_are_ct_findings_with_their_number() -> None:
+    from inference.engines.imaging.ct import bundle_findings
+
+    (finding,) = bundle_findings("bundle:tumour_cls", {"tumour": 0.8712})
+    assert finding["values"] == {"probability": 0.87}
+    assert "0.87" in finding["text"] and finding["source"] == "bundle:tumour_cls"

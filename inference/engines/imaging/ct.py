@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from inference.engines.imaging.body import BodyComposition, body_composition
+from inference.engines.imaging.body import BodyComposition
 from inference.engines.imaging.ct_figures import labelmap_nifti_bytes, slices_png
 from inference.engines.imaging.ct_labels import CT_LABEL_IDS, CT_LABEL_NAMES, CT_LABELS
 from inference.engines.imaging.ct_mesh import mesh_figure
@@ -50,7 +50,6 @@ class CtParts:
     volume: Volume
     body: BodyComposition
     liver: LiverOutput | None
-    notes: list[str] = field(default_factory=list)
 
 
 def own_labelmap(parts: CtParts) -> np.ndarray:
@@ -238,14 +237,6 @@ def write_artifacts(
     return listed, timings
 
 
-def run_body(volume: Volume, l3_hint: int | None) -> BodyComposition:
-    return body_composition(volume, l3_hint=l3_hint)
-
-
-def run_liver(segmenter: LiverSegmenter | None, volume: Volume) -> LiverOutput | None:
-    return segmenter.segment(volume) if segmenter is not None else None
-
-
 def volume_meta(volume: Volume) -> dict[str, Any]:
     """What a DICOM series adds to the volume summary: its description, slice count and spacing."""
     meta = volume.meta
@@ -253,10 +244,6 @@ def volume_meta(volume: Volume) -> dict[str, Any]:
         "series_description": meta.get("series_description") or None,
         "slices": int(meta.get("slices", volume.shape[2])),
     }
-
-
-def body_summary(body: BodyComposition) -> dict[str, Any]:
-    return body.summary()
 
 
 def liver_summary(liver: LiverOutput | None, segmenter: LiverSegmenter | None) -> dict[str, Any]:
@@ -275,3 +262,17 @@ def liver_summary(liver: LiverOutput | None, segmenter: LiverSegmenter | None) -
         "lesions": rows,
         "lesion_caution": LESION_CAUTION,
     }
+
+
+def bundle_findings(source: str, probabilities: dict[str, float]) -> list[dict[str, Any]]:
+    """A classification bundle's class probabilities, as findings of the CT analysis (they were
+    dropped before: only ``/analyze`` reported them)."""
+    return [
+        {
+            "code": "bundle_class",
+            "text": f"{source}: {name} with probability {p:.2f}.",
+            "values": {"probability": round(float(p), 2)},
+            "source": source,
+        }
+        for name, p in probabilities.items()
+    ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -20,6 +21,7 @@ from inference.config import InferenceConfig
 from inference.engines.base import DISCLAIMER, Limits
 from inference.engines.imaging import ct
 from inference.engines.imaging.adrenal import AdrenalClassifier, bounding_crop
+from inference.engines.imaging.body import body_composition
 from inference.engines.imaging.bundle import run_bundle
 from inference.engines.imaging.inputs import MAX_PATH_LENGTH
 from inference.engines.imaging.labels import ADRENAL_STRUCTURES, TOTALSEG_V2
@@ -149,27 +151,13 @@ class ImagingEngine:
 
         if bundle_dir is not None:
             t = time.perf_counter()
-            out = run_bundle(Path(bundle_dir), volume)
-            bundle_info = {"name": out.name, "version": out.version}
-            if out.labelmap is not None:
-                rows = measure_labelmap(
-                    volume.data, out.labelmap, volume.voxel_volume_ml, out.label_names
-                )
-                for row in rows:
-                    row["source"] = f"bundle:{out.name}"
-                found = _glands_from_labelmap(out.labelmap, rows, volume.affine)
-                glands.update({k: v for k, v in found.items() if k not in glands})
-                structures += rows
-            if out.class_probabilities is not None:
-                findings += [
-                    {
-                        "structure": None,
-                        "finding": cls,
-                        "probability": p,
-                        "model": f"bundle:{out.name}",
-                    }
-                    for cls, p in out.class_probabilities.items()
-                ]
+            bundle = _bundle_step(Path(bundle_dir), volume, glands)
+            bundle_info = {"name": bundle.name, "version": bundle.version}
+            structures += bundle.rows
+            findings += [
+                {"structure": None, "finding": cls, "probability": p, "model": bundle.source}
+                for cls, p in bundle.probabilities.items()
+            ]
             timings["bundle"] = time.perf_counter() - t
 
         t = time.perf_counter()
@@ -254,30 +242,21 @@ class ImagingEngine:
             uploaded = self._from_segmentation(Path(segmentation_path), volume, glands, l3_slices)
             timings["measure"] = time.perf_counter() - t
 
-        bundle_info: dict[str, str] | None = None
+        bundle: _BundleStep | None = None
         if bundle_dir is not None:
             t = time.perf_counter()
-            out = run_bundle(Path(bundle_dir), volume)
-            bundle_info = {"name": out.name, "version": out.version}
-            models.append({"name": f"bundle:{out.name}", "version": out.version, "role": "bundle"})
-            if out.labelmap is not None:
-                rows = measure_labelmap(
-                    volume.data, out.labelmap, volume.voxel_volume_ml, out.label_names
-                )
-                for row in rows:
-                    row["source"] = f"bundle:{out.name}"
-                found = _glands_from_labelmap(out.labelmap, rows, volume.affine)
-                glands.update({k: v for k, v in found.items() if k not in glands})
-                uploaded += rows
+            bundle = _bundle_step(Path(bundle_dir), volume, glands)
+            models.append({"name": bundle.source, "version": bundle.version, "role": "bundle"})
+            uploaded += bundle.rows
             timings["bundle"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        body = ct.run_body(volume, l3_slices[0] if l3_slices else None)
+        body = body_composition(volume, l3_hint=l3_slices[0] if l3_slices else None)
         timings["body_composition"] = time.perf_counter() - t
 
         liver_model: str | None = None
         t = time.perf_counter()
-        liver = ct.run_liver(self.liver, volume)
+        liver = self.liver.segment(volume) if self.liver is not None else None
         if self.liver is not None:
             liver_model = f"{self.liver.name} {self.liver.version}"
             models.append(
@@ -305,7 +284,7 @@ class ImagingEngine:
             )
         timings["classify"] = time.perf_counter() - t
 
-        parts = ct.CtParts(volume=volume, body=body, liver=liver, notes=notes)
+        parts = ct.CtParts(volume=volume, body=body, liver=liver)
         labels = ct.own_labelmap(parts)
         own = ct.own_structures(volume, labels, self.liver.name if self.liver else None)
         source = volume.meta.get("series_description") or volume.source_format
@@ -322,10 +301,11 @@ class ImagingEngine:
             "volume": {**volume.summary(), **ct.volume_meta(volume)},
             "labels": [dataclasses.asdict(label) for label in ct.CT_LABELS],
             "structures": own + uploaded,
-            "body_composition": ct.body_summary(body),
+            "body_composition": body.summary(),
             "liver": ct.liver_summary(liver, self.liver),
             "adrenal": adrenal_findings,
-            "findings": ct.findings(parts, own, liver_model),
+            "findings": ct.findings(parts, own, liver_model)
+            + (ct.bundle_findings(bundle.source, bundle.probabilities) if bundle else []),
             "models": models,
             "artifacts": artifacts,
             "notes": notes,
@@ -334,8 +314,8 @@ class ImagingEngine:
             "disclaimer": DISCLAIMER,
             "timings_s": {k: round(v, 4) for k, v in timings.items()},
         }
-        if bundle_info is not None:
-            result["bundle"] = bundle_info
+        if bundle is not None:
+            result["bundle"] = {"name": bundle.name, "version": bundle.version}
         return result
 
 
@@ -348,6 +328,36 @@ def _glands_from_labelmap(
         for r in rows
         if r["name"] in ADRENAL_STRUCTURES
     }
+
+
+@dataclass(frozen=True)
+class _BundleStep:
+    """What a MONAI bundle added to an analysis: measured label rows and class probabilities."""
+
+    name: str
+    version: str
+    rows: list[dict[str, Any]]
+    probabilities: dict[str, float]
+
+    @property
+    def source(self) -> str:
+        return f"bundle:{self.name}"
+
+
+def _bundle_step(
+    bundle_dir: Path, volume: Volume, glands: dict[str, tuple[np.ndarray, np.ndarray]]
+) -> _BundleStep:
+    """Runs the bundle on ``volume``; its adrenal glands go to ``glands`` unless the uploaded
+    segmentation already gave them."""
+    out = run_bundle(bundle_dir, volume)
+    rows: list[dict[str, Any]] = []
+    if out.labelmap is not None:
+        rows = measure_labelmap(volume.data, out.labelmap, volume.voxel_volume_ml, out.label_names)
+        for row in rows:
+            row["source"] = f"bundle:{out.name}"
+        found = _glands_from_labelmap(out.labelmap, rows, volume.affine)
+        glands.update({k: v for k, v in found.items() if k not in glands})
+    return _BundleStep(out.name, out.version, rows, dict(out.class_probabilities or {}))
 
 
 def _middle_slice(mask: np.ndarray) -> int:
