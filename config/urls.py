@@ -30,6 +30,9 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("admin/", admin.site.urls),
+    # Interoperability (cdss/interop): read-only FHIR R4 and CDS Hooks 2.0 for EHRs.
+    path("fhir/r4/", include("cdss.interop.fhir.urls")),
+    path("cds-services", include("cdss.interop.cds_hooks.urls")),
     # The React web app: every other path is one of its pages (cdss/web/urls.py). Keep it last.
     path("", include("cdss.web.urls")),
 ]

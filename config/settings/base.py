@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "cdss.imaging",
     "cdss.diagnosis",
     "cdss.assistant",
+    "cdss.interop",
     "cdss.web",
 ]
 

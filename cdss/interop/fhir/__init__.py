@@ -1,0 +1,1 @@
+"""FHIR R4 (read-only) at ``/fhir/r4/``."""
