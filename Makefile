@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
-LINT_PATHS := cdss config inference training bench manage.py
+LINT_PATHS := cdss config inference training bench tests manage.py
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/cdss
 MYSQL_TEST_URL ?= mysql://root@127.0.0.1:3306/cdss?charset=utf8mb4
 # pyliverlesionseg 0.3's wheel (its Keras liver U-Nets): `make convert-liver` converts it, and the
@@ -14,7 +14,7 @@ SECRET_FOR_CHECKS := make-test-only-secret-key-0123456789-abcdefghijklmnopqrstuv
 .PHONY: run dev test install lint typecheck migrations-check deploy-check pytest pytest-sqlite \
         pytest-postgres pytest-mysql schema-test services migrate demo train train-sequences \
         train-omics train-imaging convert-liver \
-        bench clean web web-test
+        bench clean web web-test e2e
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,12 @@ web/dist/index.html: web/node_modules/.installed $(WEB_SOURCES)
 	$(NPM) run build
 
 web: web/dist/index.html
+
+# The Playwright end-to-end suite (web/e2e/) in Debian's Chromium against the whole stack, started
+# on a fresh database on ports 8700-8701 by scripts/e2e_stack.py; screenshots of every step, the
+# HTML report (traces of failures) and the servers' logs are left under var/e2e/.
+e2e: install web
+	$(NPM) run e2e
 
 # Vitest, the type check, and a check that the generated API client matches the Django schema.
 web-test: web/node_modules/.installed install
@@ -105,7 +111,7 @@ pytest: pytest-sqlite pytest-postgres
 schema-test: install
 	$(PY) scripts/schema_test.py
 
-test: lint typecheck migrations-check deploy-check pytest schema-test web-test
+test: lint typecheck migrations-check deploy-check pytest schema-test web-test e2e
 
 # The shipped sequence model; `make train-sequences` reproduces it (SEQ_VERSION=... for a new one).
 SEQ_VERSION ?= seq-2026.11.3
@@ -131,6 +137,7 @@ convert-liver: install $(LIVER_WHEEL)
 train: train-sequences train-omics train-imaging
 
 bench: install
+	$(BIN)/pip install --quiet -e '.[bench]'
 	@for b in bench/[a-z]*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:

@@ -6,6 +6,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from cdss.common import apis as common_apis
+from cdss.common.metrics import metrics_view
+from cdss.interop.cds_hooks import apis as cds_hooks_apis
 
 api_v1 = [
     path("auth/", include("cdss.accounts.urls")),
@@ -18,11 +20,15 @@ api_v1 = [
     path("omics/", include("cdss.omics.urls")),
     path("diagnosis/requests/", include("cdss.diagnosis.urls")),
     path("assistant/", include("cdss.assistant.urls")),
+    path("users/", include("cdss.accounts.user_urls")),
+    path("models/", include("cdss.ml.urls")),
 ]
 
 urlpatterns = [
     path("healthz", common_apis.LivenessApi.as_view(), name="healthz"),
     path("readyz", common_apis.ReadinessApi.as_view(), name="readyz"),
+    # Prometheus text for loopback clients or CDSS_METRICS_TOKEN; a 404 for anyone else.
+    path("metrics", metrics_view, name="metrics"),
     path("api/v1/", include(api_v1)),
     # The seed-compatible ML API (seed 000), kept at its original paths.
     path("ml/v1/", include("cdss.sequences.urls")),
@@ -32,7 +38,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # Interoperability (cdss/interop): read-only FHIR R4 and CDS Hooks 2.0 for EHRs.
     path("fhir/r4/", include("cdss.interop.fhir.urls")),
-    path("cds-services", include("cdss.interop.cds_hooks.urls")),
+    # Discovery is /cds-services itself (no trailing slash, as the spec writes it); the services
+    # are below it.
+    path("cds-services", cds_hooks_apis.CdsDiscoveryApi.as_view(), name="cds-discovery"),
+    path("cds-services/", include("cdss.interop.cds_hooks.urls")),
     # The React web app: every other path is one of its pages (cdss/web/urls.py). Keep it last.
     path("", include("cdss.web.urls")),
 ]

@@ -13,6 +13,9 @@ wrapper around the Flask app answers the JSON 500 itself if even the error handl
 response is ever an HTML page or a traceback. Responses are encoded with ``allow_nan=False``: a
 result holding NaN or an infinity is withheld as a 500 instead of sent as invalid JSON.
 
+``GET /metrics`` (``inference.metrics``) counts and times every request; it answers loopback
+clients and the metrics token only.
+
 Production: ``gunicorn -c inference/gunicorn_conf.py 'inference.app:create_app()'``.
 """
 
@@ -32,6 +35,7 @@ from flask import Blueprint, Flask, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
+from inference import metrics
 from inference.api import health, v1
 from inference.config import InferenceConfig
 from inference.engines import ENGINES
@@ -194,5 +198,7 @@ def create_app(
     app.register_blueprint(v1.bp)
     for name in ENGINES:
         app.register_blueprint(engine_blueprint(name))
+    # /metrics, and the request counts and latencies behind it (inference.metrics).
+    metrics.install(app)
     _install_error_handlers(app, config)
     return app

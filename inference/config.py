@@ -9,7 +9,7 @@ binds to 127.0.0.1 by default: it is local-only, the web backend is its one clie
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +24,8 @@ DEFAULT_IMAGING_MAX_UPLOAD = 1024 * 1024 * 1024
 DEFAULT_IMAGING_MAX_DECODED_BYTES = 1024 * 1024 * 1024
 # The trainers' data sets folder (training.*: CDSS_DATASETS_DIR or <repo>/../shared/datasets).
 DEFAULT_DATASETS_DIR = REPO_ROOT.parent / "shared" / "datasets"
+# The shortest metrics token accepted: anything shorter is refused at start.
+METRICS_TOKEN_MIN_LENGTH = 32
 
 
 def _parse_int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:
@@ -94,6 +96,11 @@ class InferenceConfig:
     imaging_max_upload: int = DEFAULT_IMAGING_MAX_UPLOAD
     media_root: Path = field(default_factory=lambda: REPO_ROOT / "var" / "media")
     imaging_bundles_dir: Path = field(default_factory=lambda: REPO_ROOT / "var" / "bundles")
+    # /metrics (inference.metrics): a loopback client, or this bearer token (32+ characters;
+    # empty: loopback only). ``metrics_dir``: the folder this server's gunicorn workers share
+    # their values through (``use_metrics_dir`` hands it to prometheus_client).
+    metrics_token: str = field(default="", repr=False)  # a secret: never in a repr or a log
+    metrics_dir: Path | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> InferenceConfig:
@@ -113,6 +120,13 @@ class InferenceConfig:
         datasets_dir = env.get("CDSS_DATASETS_DIR", "").strip()
         media_root = env.get("CDSS_MEDIA_ROOT", "").strip()
         bundles_dir = env.get("CDSS_IMAGING_BUNDLES_DIR", "").strip()
+        metrics_token = env.get("CDSS_METRICS_TOKEN", "").strip()
+        if metrics_token and len(metrics_token) < METRICS_TOKEN_MIN_LENGTH:
+            raise ValueError(
+                f"CDSS_METRICS_TOKEN must be a random value of {METRICS_TOKEN_MIN_LENGTH} "
+                "characters or more"
+            )
+        metrics_dir = env.get("CDSS_INFERENCE_METRICS_DIR", "").strip()
         if roots_raw is not None:
             roots = _parse_roots(roots_raw)
         elif datasets_dir:
@@ -142,6 +156,8 @@ class InferenceConfig:
             imaging_bundles_dir=(
                 _absolute(bundles_dir) if bundles_dir else defaults.imaging_bundles_dir
             ),
+            metrics_token=metrics_token,
+            metrics_dir=_absolute(metrics_dir) if metrics_dir else None,
         )
 
 
@@ -175,3 +191,21 @@ class GunicornSettings:
             keepalive=_parse_int(env, "CDSS_INFERENCE_KEEPALIVE", defaults.keepalive, minimum=0),
             log_level=env.get("CDSS_INFERENCE_LOG_LEVEL", "").strip() or defaults.log_level,
         )
+
+
+def use_metrics_dir(
+    config: InferenceConfig, environ: MutableMapping[str, str] | None = None
+) -> None:
+    """Points prometheus_client at ``config.metrics_dir`` (through PROMETHEUS_MULTIPROC_DIR,
+    which it reads itself when first imported), or at none.
+
+    Never the web server's folder, which the shared environment file may name: the two servers
+    would then each report the other's metrics. Call before prometheus_client is imported (the
+    gunicorn master does, in ``inference/gunicorn_conf.py``).
+    """
+    env = os.environ if environ is None else environ
+    if config.metrics_dir is None:
+        env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    else:
+        config.metrics_dir.mkdir(parents=True, exist_ok=True)
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(config.metrics_dir)

@@ -1,4 +1,5 @@
-"""Writes to users: creation with a role, logout, password change, and the failed-login throttle."""
+"""Writes to users: creation with a role (by a command or by an administrator), an administrator's
+changes of role, name and active state, logout, password change, and the failed-login throttle."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from django.db import transaction
 from django.db.models import F
 
 from cdss.accounts.models import Role, User
+from cdss.accounts.selectors import UserForbidden
 from cdss.audit.services import access_event_record
 from cdss.common.exceptions import ApplicationError
 
@@ -39,6 +41,89 @@ def user_create(
     user.full_clean(exclude=["password"])
     user.save()
     return user
+
+
+def _password_checked(password: str, user: User) -> None:
+    try:
+        validate_password(password, user)
+    except DjangoValidationError as exc:
+        raise ApplicationError(
+            "password: " + " ".join(exc.messages), detail={"password": exc.messages}
+        ) from exc
+
+
+@transaction.atomic
+def user_register(
+    *,
+    actor: User,
+    username: str,
+    password: str,
+    role: str,
+    email: str = "",
+    first_name: str = "",
+    last_name: str = "",
+) -> User:
+    """An administrator creates a user; the password must pass the password validators (a 400
+    naming ``password`` otherwise). Audited as ``user.create``."""
+    if not actor.is_admin_role:
+        raise UserForbidden("Only administrators can manage users.")
+    _password_checked(password, User(username=username, email=email))
+    user = user_create(username=username, password=password, role=role, email=email, validate=False)
+    user.first_name, user.last_name = first_name, last_name
+    user.save(update_fields=["first_name", "last_name"])
+    access_event_record(
+        user=actor, action="user.create", outcome="ok", object_type="user", object_id=str(user.pk)
+    )
+    return user
+
+
+@transaction.atomic
+def user_update(
+    *,
+    actor: User,
+    user: User,
+    role: str | None = None,
+    is_active: bool | None = None,
+    email: str | None = None,
+    first_name: str | None = None,
+    last_name: str | None = None,
+) -> User:
+    """An administrator changes a user's role, active state or name (None: unchanged).
+
+    Deactivating ends the user's tokens at once (an inactive user's tokens are refused) and keeps
+    every record they made. Administrators cannot deactivate or demote themselves: the last one
+    doing so would leave nobody to undo it. Audited as ``user.update``.
+    """
+    if not actor.is_admin_role:
+        raise UserForbidden("Only administrators can manage users.")
+    if user.pk == actor.pk and (is_active is False or (role is not None and role != Role.ADMIN)):
+        raise ApplicationError(
+            "user: administrators cannot deactivate or demote themselves",
+            detail={"user": ["Ask another administrator."]},
+        )
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    if role is not None:
+        if role not in Role.values:
+            raise ApplicationError(
+                f"role: must be one of {', '.join(Role.values)}", detail={"role": [role]}
+            )
+        locked.role = role
+        # As at creation: administrators use the Django admin too, nobody else does.
+        locked.is_staff = role == Role.ADMIN or locked.is_superuser
+    for field, value in (
+        ("is_active", is_active),
+        ("email", email),
+        ("first_name", first_name),
+        ("last_name", last_name),
+    ):
+        if value is not None:
+            setattr(locked, field, value)
+    locked.full_clean(exclude=["password"])
+    locked.save()
+    access_event_record(
+        user=actor, action="user.update", outcome="ok", object_type="user", object_id=str(user.pk)
+    )
+    return locked
 
 
 @transaction.atomic

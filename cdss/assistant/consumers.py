@@ -26,6 +26,7 @@ from cdss.accounts.models import User
 from cdss.assistant.access import chat_session_for_request
 from cdss.assistant.answers import answer_events
 from cdss.assistant.schemas import MAX_QUESTION_CHARS
+from cdss.common.metrics import websocket_closed, websocket_opened
 from cdss.common.parsers import json_loads_strict
 from cdss.common.websocket_auth import SUBPROTOCOL
 
@@ -73,8 +74,18 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         self.expires_at = self.scope.get("token_expires_at")
         offered = self.scope.get("subprotocols") or []
         await self.accept(subprotocol=SUBPROTOCOL if SUBPROTOCOL in offered else None)
+        websocket_opened(self, route="ws/chat/<int:session_id>/")
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        # A socket whose handler raised never reaches ``disconnect``; it must still leave the
+        # gauge of open sockets.
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            websocket_closed(self)
 
     async def disconnect(self, code: int) -> None:
+        websocket_closed(self)
         await self._stop()
 
     async def receive(self, text_data: Any = None, bytes_data: Any = None, **kwargs: Any) -> None:

@@ -178,9 +178,11 @@ class ContentSecurityPolicyMiddleware:
 
 
 class RequestLogMiddleware:
-    """One line per request: method, path without query string, status, user id, duration.
+    """One line per request: request id, method, route, status, user id, latency.
 
-    Query strings are left out on purpose: searches carry patient names and MRNs.
+    The route is the URL pattern that matched (``api/v1/patients/<int:patient_id>/``), never the
+    path itself, and query strings are left out on purpose: searches carry patient names and MRNs.
+    With CDSS_LOG_FORMAT=json the fields are the line's own (cdss.common.logging.JsonFormatter).
     """
 
     def __init__(self, get_response: Handler) -> None:
@@ -189,14 +191,25 @@ class RequestLogMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
         response = self.get_response(request)
+        latency_ms = round((time.perf_counter() - started) * 1000, 1)
         user = getattr(request, "user", None)
-        user_id = user.pk if user is not None and user.is_authenticated else "-"
+        user_id = user.pk if user is not None and user.is_authenticated else None
+        match = getattr(request, "resolver_match", None)
+        route = f"/{match.route}" if match is not None and match.route else "<unmatched>"
         logger.info(
             "%s %s %s user=%s %.1fms",
             request.method,
-            request.path,
+            route,
             response.status_code,
-            user_id,
-            (time.perf_counter() - started) * 1000,
+            user_id if user_id is not None else "-",
+            latency_ms,
+            extra={
+                "type": "request",
+                "method": request.method,
+                "route": route,
+                "status": response.status_code,
+                "user_id": user_id,
+                "latency_ms": latency_ms,
+            },
         )
         return response

@@ -130,6 +130,9 @@ def blob_store(upload: StagedUpload, relative: str) -> bool:
     target = blob_path(relative)
     target.parent.mkdir(parents=True, exist_ok=True)
     source = upload.temporary_file_path()
+    # Staged files are owner-only; the stored one is readable by the web server's group too
+    # (nginx sends it with X-Accel-Redirect, deploy/README.md), as analysis artifacts are.
+    os.chmod(source, 0o640)
     try:
         os.link(source, target)
         return True

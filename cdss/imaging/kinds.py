@@ -1,8 +1,9 @@
 """The CT analysis kind. It takes ``{volume_file, segmentation_file?, bundle?}``: patient files of
 roles ``ct_volume`` and ``segmentation`` of the same patient, resolved through the file access
 rule in ``prepare``. ``run`` gives the inference server the files' paths under the shared media
-root and an empty work folder there; the server writes ``slices.png``, ``segmentation.nii.gz`` and
-``mesh.json`` into it, which become artifacts beside ``result.json``; the folder is removed.
+root and an empty work folder there; the server writes ``slices.png``, ``segmentation.nii.gz``,
+``mesh.json`` and ``volume.nii.gz`` (the volume on the labels' grid, for the web viewer) into it,
+which become artifacts beside ``result.json``; the folder is removed.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ SERVER_ARTIFACTS = {
     "slices.png": "image/png",
     "segmentation.nii.gz": "application/gzip",
     "mesh.json": "application/json",
+    "volume.nii.gz": "application/gzip",
 }
 MAX_ARTIFACT_BYTES = 256 * 1024 * 1024
 WORK_FOLDER = "work"

@@ -78,6 +78,7 @@ def analysis_list_for_request(
     patient_id: int | None = None,
     kind: str | None = None,
     status: str | None = None,
+    exclude_kinds: list[str] | None = None,
 ) -> QuerySet[Analysis] | None:
     """The analyses the user may see, filtered; the caller records the page it shows (one event
     per analysis shown). None for a patient filter naming someone else's patient, which lists
@@ -93,7 +94,9 @@ def analysis_list_for_request(
             )
         except Http404:
             return None
-    return analysis_list_for_user(user=user, patient_id=patient_id, kind=kind, status=status)
+    return analysis_list_for_user(
+        user=user, patient_id=patient_id, kind=kind, status=status, exclude_kinds=exclude_kinds
+    )
 
 
 def analysis_artifacts_for_request(*, user: User, analysis_id: int) -> QuerySet[AnalysisArtifact]:

@@ -80,6 +80,7 @@ class AnalysisListCreateApi(APIView):
             patient_id=filters.validated_data.get("patient"),
             kind=filters.validated_data.get("kind"),
             status=filters.validated_data.get("status"),
+            exclude_kinds=filters.validated_data.get("exclude_kind"),
         )
         paginator = StandardPagination()
         page = paginator.paginate_queryset(

@@ -23,6 +23,7 @@ from django.conf import settings
 from cdss.accounts.models import User
 from cdss.audit.models import Outcome
 from cdss.audit.services import access_event_record
+from cdss.common.metrics import websocket_closed, websocket_opened
 from cdss.common.parsers import json_loads_strict
 from cdss.common.websocket_auth import SUBPROTOCOL
 from cdss.jobs.events import EventRelay, group_name, relay_for_running_loop
@@ -103,12 +104,14 @@ class AnalysisStatusConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         await database_sync_to_async(_record_subscribe)(user)
         offered = self.scope.get("subprotocols") or []
         await self.accept(subprotocol=SUBPROTOCOL if SUBPROTOCOL in offered else None)
+        websocket_opened(self, route="ws/analyses/")
 
     async def disconnect(self, code: int) -> None:
         await self._leave()
 
     async def _leave(self) -> None:
         """Leaves the group and the relay, once, whichever way the socket ends."""
+        websocket_closed(self)
         group, self.group = self.group, None
         relay, self.relay = self.relay, None
         try:

@@ -31,12 +31,15 @@ def analysis_list_for_user(
     patient_id: int | None = None,
     kind: str | None = None,
     status: str | None = None,
+    exclude_kinds: list[str] | None = None,
 ) -> QuerySet[Analysis]:
     qs = Analysis.objects.filter(analysis_visible_q(user=user))
     if patient_id is not None:
         qs = qs.filter(patient_id=patient_id)
     if kind:
         qs = qs.filter(kind=kind)
+    if exclude_kinds:
+        qs = qs.exclude(kind__in=exclude_kinds)
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("-created_at", "-id")

@@ -16,7 +16,7 @@ from rest_framework import serializers
 
 from cdss.common.openapi import LivePolymorphicProxySerializer
 from cdss.common.serializers import IdField, StrictInputSerializer
-from cdss.jobs.kinds import AnalysisKind, SerializerClass, registered_kinds
+from cdss.jobs.kinds import AnalysisKind, SerializerClass, kind_names, registered_kinds
 from cdss.jobs.models import Analysis, AnalysisArtifact, Status
 
 
@@ -32,6 +32,25 @@ class AnalysisFilterSerializer(serializers.Serializer):  # type: ignore[type-arg
     patient = IdField(required=False)
     kind = serializers.CharField(required=False, max_length=64)
     status = serializers.ChoiceField(required=False, choices=Status.choices)
+    exclude_kind = serializers.CharField(
+        required=False,
+        max_length=512,
+        help_text=(
+            "Comma-separated kinds to leave out, e.g. interpretation,report (the analyses "
+            "chained to another one, which its own page shows)."
+        ),
+    )
+
+    def validate_exclude_kind(self, value: str) -> list[str]:
+        names = [name.strip() for name in value.split(",")]
+        known = set(kind_names())
+        unknown = sorted({name for name in names if name not in known})
+        if unknown:
+            raise serializers.ValidationError(
+                f"Unknown kind(s) {', '.join(repr(n) for n in unknown)}; expected "
+                f"comma-separated names from: {', '.join(sorted(known))}."
+            )
+        return sorted(set(names))
 
 
 class AnalysisErrorSerializer(serializers.Serializer):  # type: ignore[type-arg]

@@ -15,6 +15,7 @@ fail by what ``run`` raised.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -44,6 +45,7 @@ from cdss.accounts.models import User
 from cdss.audit.models import Outcome
 from cdss.audit.services import access_event_record
 from cdss.common.exceptions import ApplicationError, ConflictError, invalid_input
+from cdss.common.metrics import analysis_event_record
 from cdss.common.request_context import get_request_context
 from cdss.jobs.access import analysis_for_request
 from cdss.jobs.events import event_publish_on_commit
@@ -177,8 +179,10 @@ def _transition(
     action: str,
     outcome: str = Outcome.OK,
 ) -> None:
+    previous = analysis.status
     analysis.status = status
     analysis.save(update_fields=sorted({"status", "updated_at", *fields}))
+    _observe_on_commit(analysis, action=action, previous=previous)
     event = AnalysisEvent.objects.create(
         analysis=analysis,
         status=status,
@@ -189,6 +193,47 @@ def _transition(
     )
     _audit(analysis, user=user, action=action, outcome=outcome)
     event_publish_on_commit(event, kind=analysis.kind)
+
+
+# The lifecycle event (cdss.common.metrics, the JSON log) of each audited transition.
+_LIFECYCLE_EVENTS = {
+    "analysis.create": "queued",
+    "analysis.start": "started",
+    "analysis.complete": "completed",
+    "analysis.fail": "failed",
+    "analysis.requeue": "retried",
+    "analysis.retry": "retried",
+    "analysis.cancel": "cancelled",
+}
+
+
+def _observe_on_commit(analysis: Analysis, *, action: str, previous: str) -> None:
+    """Counts the transition and logs its line once it is committed (a rolled-back one never
+    happened). Queue wait runs from when the analysis was due (a retry's backoff is not waiting
+    for a worker); run time from the attempt's start to the end of the attempt."""
+    event = _LIFECYCLE_EVENTS.get(action)
+    if event is None:
+        return
+    now = timezone.now()
+    queue_wait = None
+    if event == "started":
+        due = analysis.next_attempt_at or analysis.enqueued_at or analysis.created_at
+        queue_wait = max(0.0, (now - due).total_seconds()) if due else None
+    run = None
+    if previous == Status.PROCESSING and analysis.started_at is not None:
+        run = max(0.0, (now - analysis.started_at).total_seconds())
+    reason = "manual" if action == "analysis.retry" else analysis.error_code
+    record = functools.partial(
+        analysis_event_record,
+        analysis_id=analysis.pk,
+        kind=analysis.kind,
+        event=event,
+        attempt=analysis.attempts,
+        queue_wait_seconds=queue_wait,
+        run_seconds=run,
+        error_code=reason,
+    )
+    transaction.on_commit(record, robust=True)
 
 
 def _locked(analysis_id: int) -> Analysis | None:
@@ -267,6 +312,7 @@ def analysis_submit(
     )
     _audit(analysis, user=user, action="analysis.create")
     event_publish_on_commit(event, kind=analysis.kind)
+    _observe_on_commit(analysis, action="analysis.create", previous="")
     _enqueue_on_commit(analysis.pk, analysis.kind)
     return analysis
 

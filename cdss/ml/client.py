@@ -17,6 +17,7 @@ import httpx
 from django.conf import settings
 
 from cdss.common.exceptions import ApplicationError
+from cdss.common.metrics import INFERENCE_CLIENT_LATENCY
 from cdss.common.parsers import JsonInputError, json_loads_strict
 from cdss.common.request_context import get_request_context
 
@@ -98,11 +99,25 @@ class InferenceClient:
         files: Any = None,
         data: Any = None,
     ) -> dict[str, Any]:
+        response = self._send(method, path, timeout=timeout, json=json, files=files, data=data)
+        return self._json_body(response)
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        timeout: float,
+        json: Any = None,
+        files: Any = None,
+        data: Any = None,
+    ) -> httpx.Response:
+        """One request; transport failures become the typed errors, any status is returned."""
         # The inference server logs under the same request id as the Django request it serves.
         request_id = get_request_context().request_id
         headers = {"X-Request-ID": request_id} if request_id != "-" else None
         try:
-            response = self._http.request(
+            response = self._timed_request(
                 method,
                 path,
                 json=json,
@@ -123,6 +138,28 @@ class InferenceClient:
             raise InferenceUnavailable(f"Inference server unreachable: {exc}") from exc
         except httpx.HTTPError as exc:
             raise InferenceUnavailable(f"Inference server transport error: {exc}") from exc
+        return response
+
+    def _timed_request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """``self._http.request``, its latency observed per engine, route and outcome (the
+        status class, or timeout / unavailable) for /metrics."""
+        started = time.perf_counter()
+        outcome = "unavailable"
+        try:
+            response = self._http.request(method, path, **kwargs)
+            outcome = f"{response.status_code // 100}xx"
+            return response
+        except httpx.TimeoutException as exc:
+            outcome = "unavailable" if isinstance(exc, httpx.ConnectTimeout) else "timeout"
+            raise
+        finally:
+            engine, route = inference_route_labels(path)
+            INFERENCE_CLIENT_LATENCY.labels(engine=engine, route=route, outcome=outcome).observe(
+                time.perf_counter() - started
+            )
+
+    @staticmethod
+    def _json_body(response: httpx.Response) -> dict[str, Any]:
         try:
             # Strict: a non-finite number or invalid Unicode would fail later, inside the
             # database or a client's JSON parser; here it is a 502 that says so.
@@ -237,6 +274,17 @@ class InferenceClient:
             raise InferenceBadResponse("Inference server CT answer has no findings or artifacts.")
         return body
 
+    def structure(self, pdb_id: str, *, max_bytes: int) -> bytes:
+        """The staged PDB file of ``pdb_id`` (plain text), as the server serves it to viewers.
+        A 404 (not staged) is ``InferenceRejected``; a file over ``max_bytes`` is a bad answer."""
+        response = self._send("GET", f"/api/v1/structures/{pdb_id}", timeout=self.timeouts.batch)
+        if response.status_code != 200:
+            self._json_body(response)  # raises the typed error of a 4xx/5xx JSON answer
+            raise InferenceBadResponse(f"Inference server answered {response.status_code}.")
+        if len(response.content) > max_bytes:
+            raise InferenceBadResponse(f"Inference server sent an oversized structure {pdb_id}.")
+        return response.content
+
     def retrain(self, payload: dict[str, Any]) -> dict[str, Any]:
         return self._call("POST", "/api/v1/retrain", timeout=self.timeouts.retrain, json=payload)
 
@@ -244,6 +292,29 @@ class InferenceClient:
         """The retraining run's progress: running, state, message, version, metrics, promoted,
         and the job id it belongs to."""
         return self._call("GET", "/api/v1/retrain/status", timeout=self.timeouts.status)
+
+
+# The inference server's routes, by the engine that answers them (metric labels); anything else
+# (health, model-info) is the server's own.
+_ENGINE_PREFIXES = (
+    ("/api/v1/imaging/", "imaging"),
+    ("/api/v1/omics/", "omics"),
+    ("/api/v1/predict", "sequence"),
+    ("/api/v1/retrain", "sequence"),
+    ("/api/v1/structures/", "sequence"),
+)
+
+
+def inference_route_labels(path: str) -> tuple[str, str]:
+    """(engine, route) of a call: the route without its query string, and without the id of
+    the one route that carries one (a structure's PDB id), so labels stay few."""
+    route = path.split("?", 1)[0]
+    if route.startswith("/api/v1/structures/"):
+        route = "/api/v1/structures/<pdb_id>"
+    for prefix, engine in _ENGINE_PREFIXES:
+        if route.startswith(prefix):
+            return engine, route
+    return "server", route
 
 
 _client: InferenceClient | None = None

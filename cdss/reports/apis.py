@@ -1,5 +1,7 @@
 """/api/v1/analyses/{id}/interpretation/ and /report/: the latest interpretation or PDF (GET) and
-a new one (POST, queued as an analysis of kind interpretation or report).
+a new one (POST, queued as an analysis of kind interpretation or report). A GET of an
+interpretation that is still on its way answers 202 with its job, not 404, so a client polls
+without a stream of errors.
 
 The analysis is reached through ``cdss.jobs.access`` (the one access rule): another clinician's
 analysis and a missing one are the same 404, and each request is audited.
@@ -28,7 +30,11 @@ from cdss.jobs.serializers import AnalysisDetailSerializer
 from cdss.patients.apis import PatientScopedApi
 from cdss.reports import services
 from cdss.reports.schemas import InterpretationSerializer, LanguageQuerySerializer
-from cdss.reports.selectors import interpretation_latest, report_latest
+from cdss.reports.selectors import (
+    interpretation_job_active,
+    interpretation_latest,
+    report_latest,
+)
 
 TAGS = ["analyses"]
 
@@ -75,15 +81,30 @@ def _queue(
 class AnalysisInterpretationApi(PatientScopedApi):
     @extend_schema(
         operation_id="analyses_interpretation_retrieve",
-        parameters=[LanguageQuerySerializer],
+        parameters=[LanguageQuerySerializer, location_header(202)],
         responses={
             200: InterpretationSerializer,
-            **errors(404, _404="No such analysis (or not yours), or no interpretation yet."),
+            202: OpenApiResponse(
+                AnalysisDetailSerializer,
+                description=(
+                    "None finished yet, but one is queued or running: that job (kind "
+                    "interpretation), with its Location. Ask again later."
+                ),
+            ),
+            **errors(
+                404,
+                _404=(
+                    "No such analysis (or not yours), or no interpretation: none finished and "
+                    "none queued or running."
+                ),
+            ),
         },
         description=(
             "The latest interpretation of the analysis in the language asked for (?lang=, else "
             "Accept-Language; neither: the latest in any language), with its provenance and its "
-            "label (AI-generated, or generated from the result by rules)."
+            "label (AI-generated, or generated from the result by rules). While none has "
+            "finished but one is on its way (the ones chained to a completed analysis, or one "
+            "asked for), 202 with that job instead: a client polls on 202 and stops on 404."
         ),
         tags=TAGS,
     )
@@ -95,6 +116,9 @@ class AnalysisInterpretationApi(PatientScopedApi):
         )
         interpretation = interpretation_latest(analysis=analysis, language=language)
         if interpretation is None:
+            job = interpretation_job_active(analysis=analysis, language=language)
+            if job is not None:
+                return _accepted(job)
             raise Http404("No interpretation of this analysis in this language yet.")
         return Response(InterpretationSerializer(interpretation).data)
 

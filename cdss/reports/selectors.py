@@ -30,6 +30,17 @@ def interpretation_pending(*, analysis: Analysis, language: str) -> bool:
     ).exists()
 
 
+def interpretation_job_active(*, analysis: Analysis, language: str | None) -> Analysis | None:
+    """The newest interpretation of ``analysis`` (in ``language``; None: in any) that is queued or
+    running, or None."""
+    jobs = Analysis.objects.filter(
+        kind="interpretation", status__in=ACTIVE_STATUSES, inputs__analysis=analysis.pk
+    )
+    if language is not None:
+        jobs = jobs.filter(inputs__language=language)
+    return jobs.order_by("-created_at", "-id").first()
+
+
 def report_latest(*, analysis: Analysis, language: str | None) -> AnalysisArtifact | None:
     """The PDF of the newest COMPLETED report of ``analysis`` (in ``language``; None: in any)."""
     reports = Analysis.objects.filter(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -22,6 +23,7 @@ from cdss.common.exceptions import ApplicationError
 from cdss.common.openapi import INFERENCE_ERRORS, errors, location_header, paginated
 from cdss.common.pagination import BoundedLimitOffsetPagination
 from cdss.common.parsers import StrictJSONParser
+from cdss.common.serializers import MAX_DB_INT
 from cdss.jobs.models import Analysis
 from cdss.ml.client import get_client
 from cdss.sequences.fasta import MAX_FASTA_RECORDS, fasta_to_items
@@ -213,8 +215,23 @@ def _loggable(request: Request) -> dict[str, Any]:
 
 
 class HistoryPagination(BoundedLimitOffsetPagination):
+    """Limit/offset paging whose ``count`` stops ``COUNT_MARGIN`` rows past the page.
+
+    Counting every row a clinician may see in a million-row log took 0.5-0.9 s on PostgreSQL (the
+    access filter keeps that COUNT(*) off the indexes, bench/inference_log.py); counting at most
+    the page and the margin after it walks the newest-first index and stops. The next and
+    previous links stay exact; a ``count`` equal to offset + limit + margin means "at least".
+    """
+
     default_limit = 100
     max_limit = 1000
+    COUNT_MARGIN = 1000
+
+    def get_count(self, queryset: QuerySet[Any]) -> int:  # type: ignore[override]
+        assert self.request is not None  # paginate_queryset sets it before it counts
+        bound = self.get_offset(self.request) + (self.limit or 0) + self.COUNT_MARGIN
+        # The offset may be near the database's largest integer (its own bound): so is LIMIT.
+        return queryset.values("pk")[: min(bound, MAX_DB_INT)].count()
 
 
 class MlHistoryApi(APIView):
@@ -222,7 +239,8 @@ class MlHistoryApi(APIView):
         operation_id="history_list",
         description=(
             "The predict calls you may see: those linked to your patients and your own "
-            "(administrators: all), newest first."
+            "(administrators: all), newest first. ``count`` is exact up to 1,000 rows past the "
+            "page; a larger history reports offset + limit + 1,000 (more may follow: see next)."
         ),
         parameters=[
             OpenApiParameter("doctor", str, description="doctor_name, exact"),

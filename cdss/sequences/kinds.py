@@ -2,7 +2,9 @@
 
 ``sequence_batch`` takes up to 10,000 sequences (items or a multi-FASTA text), sends them to the
 inference server in chunks within the batch timeout, and keeps every item's answer; its result
-downloads as JSON or TSV.
+downloads as JSON or TSV. The staged PDB files the items' task3 structures name are stored as
+artifacts ``structure-<PDB id>.pdb``, so the web viewer reads them through the artifact route
+(access-checked and audited like the result) and never from the inference server directly.
 
 ``sequence_retrain`` starts a retraining run on the inference server and follows it without
 holding a worker: its first run starts the job and stores the server's job id in the analysis's
@@ -15,6 +17,8 @@ refuse with 409 while the first runs).
 from __future__ import annotations
 
 import json
+import logging
+import re
 import time
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -28,7 +32,7 @@ from cdss.common.exceptions import ApplicationError
 from cdss.common.serializers import StrictSerializer
 from cdss.common.tabular import TSV_CONTENT_TYPE, tsv_bytes
 from cdss.jobs.kinds import AnalysisKind, RunLater
-from cdss.jobs.services import analysis_state_save
+from cdss.jobs.services import analysis_artifact_store, analysis_state_save
 from cdss.ml.client import InferenceBadResponse, InferenceError, get_client
 from cdss.sequences.fasta import MAX_FASTA_RECORDS, fasta_to_items
 from cdss.sequences.serializers import PredictOptionsSerializer, RetrainInputSerializer
@@ -38,6 +42,13 @@ if TYPE_CHECKING:
     from cdss.jobs.models import Analysis
 
 CHUNK = 250
+# The model ships a handful of staged structures; a batch names at most these many of them.
+MAX_STRUCTURES = 8
+STRUCTURE_MAX_BYTES = 32 * 1024 * 1024
+STRUCTURE_CONTENT_TYPE = "chemical/x-pdb"
+_PDB_ID = re.compile(r"^[0-9][A-Z0-9]{3}$")
+
+logger = logging.getLogger(__name__)
 
 
 OPTION_FIELDS = ("task3_threshold", "organism_hint", "top_k")
@@ -109,6 +120,7 @@ def _run_batch(analysis: Analysis) -> dict[str, Any]:
     )
     if error is not None:
         raise error
+    _store_structures(analysis, structure_ids(results))
     ok = sum(1 for r in results if r.get("ok"))
     return {
         "ok": True,
@@ -120,6 +132,43 @@ def _run_batch(analysis: Analysis) -> dict[str, Any]:
         "failed_count": len(results) - ok,
         "results": results,
     }
+
+
+def structure_artifact_name(pdb_id: str) -> str:
+    return f"structure-{pdb_id.upper()}.pdb"
+
+
+def structure_ids(results: list[dict[str, Any]]) -> list[str]:
+    """The staged PDB entries (``local_file`` set) that the items' task3 structures name, in
+    first-seen order, at most MAX_STRUCTURES."""
+    ids: list[str] = []
+    for item in results:
+        hits = (item.get("task3_structure") or {}).get("uniprot_hits") or []
+        for hit in hits:
+            structure = hit.get("preferred_3d") or {}
+            pdb_id = str(structure.get("id") or "").upper()
+            staged = structure.get("source") == "pdb" and structure.get("local_file")
+            if staged and _PDB_ID.match(pdb_id) and pdb_id not in ids:
+                ids.append(pdb_id)
+    return ids[:MAX_STRUCTURES]
+
+
+def _store_structures(analysis: Analysis, pdb_ids: list[str]) -> None:
+    """Each structure as an artifact. One the server cannot give is left out (the viewer says so
+    and the result still links to the PDB entry): the predictions must not fail for a picture."""
+    client = get_client()
+    for pdb_id in pdb_ids:
+        try:
+            data = client.structure(pdb_id, max_bytes=STRUCTURE_MAX_BYTES)
+        except InferenceError as exc:
+            logger.warning("analysis %s: structure %s not stored: %s", analysis.pk, pdb_id, exc)
+            continue
+        analysis_artifact_store(
+            analysis=analysis,
+            name=structure_artifact_name(pdb_id),
+            content_type=STRUCTURE_CONTENT_TYPE,
+            data=data,
+        )
 
 
 TSV_COLUMNS = [

@@ -39,6 +39,16 @@ class InferenceLog(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [
+            # The history's order, carrying the access filter's columns: a page and its bounded
+            # count are read from the index alone on PostgreSQL. SQLite and MySQL build it without
+            # the included columns (Django's check --database says so: models.W040).
+            models.Index(
+                fields=["-created_at", "-id"],
+                include=["patient", "user"],
+                name="seq_log_newest_idx",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"InferenceLog #{self.pk} {self.kind} {self.outcome}"

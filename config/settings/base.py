@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import django_stubs_ext
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 # Lets generic classes such as ModelAdmin[Model] be subscripted at run time, as the type stubs do.
 django_stubs_ext.monkeypatch()
@@ -60,6 +62,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First and last: request counts and latencies by view for /metrics (cdss.common.metrics).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "cdss.common.middleware.RequestIdMiddleware",
     "cdss.common.middleware.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -72,6 +76,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "cdss.common.middleware.RequestLogMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -108,6 +113,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
     DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
     DATABASES["default"]["OPTIONS"].setdefault("timeout", 20)
+# Query counts, latencies and errors for /metrics: django-prometheus's subclasses of Django's own
+# backends (same features, a counting cursor). CDSS_METRICS_DB=false keeps Django's backends.
+CDSS_METRICS_DB = env.bool("CDSS_METRICS_DB", default=True)
+_INSTRUMENTED_BACKENDS = {
+    f"django.db.backends.{name}": f"django_prometheus.db.backends.{name}"
+    for name in ("sqlite3", "postgresql", "mysql")
+}
+if CDSS_METRICS_DB and DATABASES["default"]["ENGINE"] in _INSTRUMENTED_BACKENDS:
+    DATABASES["default"]["ENGINE"] = _INSTRUMENTED_BACKENDS[DATABASES["default"]["ENGINE"]]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://cdss")}
@@ -252,6 +266,8 @@ SPECTACULAR_SETTINGS = {
         "GuardOutcomeEnum": "cdss.reports.models.GuardOutcome",
         "AssistantDocumentStatusEnum": "cdss.assistant.models.DocumentStatus",
         "AssistantGuardOutcomeEnum": "cdss.assistant.models.GuardOutcome",
+        # Users' roles, in several components since the users API (the name the web app knew).
+        "UserOutputRoleEnum": "cdss.accounts.models.Role",
     },
     "SCHEMA_PATH_PREFIX": r"/(api|ml)/v1",
     # Every operation documents its error statuses in the one error shape (cdss.common.openapi).
@@ -307,6 +323,27 @@ CDSS_ASSISTANT_MIN_SCORE = env.float("CDSS_ASSISTANT_MIN_SCORE", default=0.86)
 CDSS_UPLOAD_LIMITS[r"^/api/v1/assistant/documents/$"] = (
     CDSS_FILES_MAX_BYTES["document"] + 1024 * 1024
 )
+
+# --- FHIR R4 (cdss.interop.fhir) -----------------------------------------------------------------
+# The identifier system of the MRN in Patient resources (the hospital's own URI or OID, e.g.
+# urn:oid:1.2.410...); a patient search by identifier matches this system or none.
+CDSS_FHIR_MRN_SYSTEM = env.str("CDSS_FHIR_MRN_SYSTEM", default="urn:cdss:mrn")
+
+# --- CDS Hooks (cdss.interop.cds_hooks) ----------------------------------------------------------
+# Where clients reach this server (https://cdss.example.org): card links, model card links and
+# the JWT audience are built on it. Empty: the request's own scheme and host.
+CDSS_PUBLIC_URL = env.str("CDSS_PUBLIC_URL", default="")
+# The EHRs trusted to call the hooks, as JSON: [{"issuer": ..., "jwks_url" or "jwks_path": ...,
+# "user_mode": "named" | "service", "service_user": <username, service mode>, "patient_id":
+# "mrn" | "fhir_id", "jku_allowlist": [...], "client_id": ...}] (cdss.interop.cds_hooks.clients).
+# Empty: every hook call is 401.
+CDSS_CDS_HOOKS_CLIENTS = env.json("CDSS_CDS_HOOKS_CLIENTS", default=[])
+# Cards per call (the newest completed analyses); seconds a fetched JWK Set is kept; timeout of a
+# JWK Set fetch; clock skew allowed on exp/iat.
+CDSS_CDS_HOOKS_MAX_CARDS = env.int("CDSS_CDS_HOOKS_MAX_CARDS", default=10)
+CDSS_CDS_HOOKS_JWKS_TTL = env.int("CDSS_CDS_HOOKS_JWKS_TTL", default=300)
+CDSS_CDS_HOOKS_JWKS_TIMEOUT = env.float("CDSS_CDS_HOOKS_JWKS_TIMEOUT", default=5.0)
+CDSS_CDS_HOOKS_LEEWAY = env.int("CDSS_CDS_HOOKS_LEEWAY", default=30)
 
 # --- Content security policy (set by cdss.common.middleware) -------------------------------------
 CDSS_CSP = env.str(
@@ -414,21 +451,41 @@ CDSS_DEMO_ADMIN_PASSWORD = env.str("CDSS_DEMO_ADMIN_PASSWORD", default="")
 CDSS_DEMO_CLINICIAN_USERNAME = env.str("CDSS_DEMO_CLINICIAN_USERNAME", default="doctor")
 CDSS_DEMO_CLINICIAN_PASSWORD = env.str("CDSS_DEMO_CLINICIAN_PASSWORD", default="")
 
+# --- Metrics (cdss.common.metrics): /metrics answers loopback clients that came through no proxy,
+# and requests with "Authorization: Bearer <CDSS_METRICS_TOKEN>" (32 characters or more; unset:
+# loopback only). PROMETHEUS_MULTIPROC_DIR (read by prometheus_client itself) must be set for
+# gunicorn's workers and Celery's to be counted together (deploy/README.md).
+CDSS_METRICS_TOKEN = env.str("CDSS_METRICS_TOKEN", default="")
+if CDSS_METRICS_TOKEN and len(CDSS_METRICS_TOKEN) < 32:
+    raise ImproperlyConfigured("CDSS_METRICS_TOKEN must be a random value of 32 characters or more")
+# prometheus_client writes to that folder from the first metric a process defines (after the
+# settings load): made here, so no process (migrate included) fails on a folder not made yet.
+if env.str("PROMETHEUS_MULTIPROC_DIR", default=""):
+    Path(env.str("PROMETHEUS_MULTIPROC_DIR")).mkdir(parents=True, exist_ok=True)
+
 # --- Logging: structured, with the request id, never patient-identifying values -----------------
 LOG_LEVEL = env.str("DJANGO_LOG_LEVEL", default="INFO")
-LOGGING = {
+# json: one JSON object per line (cdss.common.logging.JsonFormatter), for a log collector; the
+# default in production. text: one readable line, the default elsewhere (`make run` shows four
+# processes' lines interleaved in one terminal, read by a person).
+LOG_FORMATS = ("json", "text")
+CDSS_LOG_FORMAT = env.str("CDSS_LOG_FORMAT", default="text")
+if CDSS_LOG_FORMAT not in LOG_FORMATS:
+    raise ImproperlyConfigured(f"CDSS_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}")
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "cdss.common.logging.RequestIdFilter"}},
     "formatters": {
-        "plain": {
+        "text": {
             "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
         },
+        "json": {"()": "cdss.common.logging.JsonFormatter"},
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
+            "formatter": CDSS_LOG_FORMAT,
             "filters": ["request_id"],
         },
     },

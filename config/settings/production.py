@@ -7,7 +7,7 @@ Required: DJANGO_SECRET_KEY (50+ characters), DJANGO_ALLOWED_HOSTS. Recommended:
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import LOG_FORMATS, LOGGING, env
 
 DEBUG = False
 
@@ -27,7 +27,8 @@ SIMPLE_JWT["SIGNING_KEY"] = env.str("JWT_SIGNING_KEY", default="") or SECRET_KEY
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# /metrics too: Prometheus on this machine may scrape over plain HTTP (loopback or its token).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
@@ -37,3 +38,10 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+
+# One JSON object per log line, for the hospital's log collector (CDSS_LOG_FORMAT=text to read
+# lines by eye).
+CDSS_LOG_FORMAT = env.str("CDSS_LOG_FORMAT", default="json")
+if CDSS_LOG_FORMAT not in LOG_FORMATS:
+    raise ImproperlyConfigured(f"CDSS_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}")
+LOGGING["handlers"]["console"]["formatter"] = CDSS_LOG_FORMAT

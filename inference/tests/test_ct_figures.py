@@ -19,6 +19,7 @@ from inference.engines.imaging.ct_figures import (
     font_families,
     labelmap_nifti_bytes,
     slices_png,
+    volume_nifti_write,
 )
 from inference.engines.imaging.ct_labels import CT_LABEL_IDS
 from inference.engines.imaging.ct_mesh import mesh_figure
@@ -277,3 +278,20 @@ def test_example_png_and_mesh(example: tuple[Volume, np.ndarray]) -> None:
     for trace in fig["data"]:
         assert lo[0] - 1e-6 <= min(trace["x"]) and max(trace["x"]) <= hi[0] + 1e-6
         assert lo[2] - 1e-6 <= min(trace["z"]) and max(trace["z"]) <= hi[2] + 1e-6
+
+
+def test_the_volume_file_keeps_whole_hu_as_int16_and_fractions_as_float(tmp_path: Path) -> None:
+    affine = np.diag([0.8, 0.8, 2.5, 1.0])
+    whole = np.arange(-1024, -1024 + 4 * 5 * 6, dtype=np.float32).reshape(4, 5, 6)
+    volume_nifti_write(whole, affine, tmp_path / "whole.nii.gz")
+    written = nib.load(str(tmp_path / "whole.nii.gz"))
+    assert written.get_data_dtype() == np.int16
+    assert np.array_equal(np.asarray(written.dataobj), whole)
+    assert np.allclose(written.affine, affine)
+
+    fraction = whole.copy()
+    fraction[3, 4, 5] = 0.5
+    volume_nifti_write(fraction, affine, tmp_path / "fraction.nii.gz")
+    kept = nib.load(str(tmp_path / "fraction.nii.gz"))
+    assert kept.get_data_dtype() == np.float32
+    assert np.array_equal(np.asarray(kept.dataobj), fraction)

@@ -164,6 +164,7 @@ def test_a_bundle_runs_through_the_ct_analysis_too(tmp_path: Path) -> None:
         "mesh.json",
         "segmentation.nii.gz",
         "slices.png",
+        "volume.nii.gz",
     ]
 
 

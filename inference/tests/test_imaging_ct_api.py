@@ -9,6 +9,8 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import nibabel as nib
+import numpy as np
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -71,12 +73,20 @@ def test_the_ct_analysis_writes_its_three_files(client: FlaskClient, media: Path
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
     listed = {a["name"]: a for a in body["artifacts"]}
-    assert set(listed) == {"slices.png", "segmentation.nii.gz", "mesh.json"}
+    assert set(listed) == {"slices.png", "segmentation.nii.gz", "mesh.json", "volume.nii.gz"}
     for name, item in listed.items():
         assert (out / name).stat().st_size == item["bytes"] > 0
     assert (out / "slices.png").read_bytes().startswith(b"\x89PNG")
     assert json.loads((out / "mesh.json").read_text())["data"]
     assert gzip.decompress((out / "segmentation.nii.gz").read_bytes())
+    # The viewer's background: the input's HU on exactly the label map's grid.
+    labels = nib.load(str(out / "segmentation.nii.gz"))
+    volume = nib.load(str(out / "volume.nii.gz"))
+    assert volume.shape == labels.shape
+    assert np.allclose(volume.affine, labels.affine)
+    assert volume.get_data_dtype() == np.int16
+    source = nib.as_closest_canonical(nib.load(str(media / "case1" / "ct.nii.gz")))
+    assert np.array_equal(np.asarray(volume.dataobj), np.asarray(source.dataobj).astype(np.int16))
     assert [label["id"] for label in body["labels"]] == [label.id for label in CT_LABELS]
     assert {f["structure"] for f in body["adrenal"]} == {
         "adrenal_gland_left",

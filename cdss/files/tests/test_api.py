@@ -93,7 +93,8 @@ def test_each_role_uploads_and_is_stored_by_content_hash(
     stored = media_root / "files" / sha256[:2] / sha256
     assert stored.read_bytes() == content
     assert _files_on_disk(media_root) == [stored]  # the staged copy is gone
-    assert oct(stored.stat().st_mode & 0o777) == oct(0o600)
+    # Owner and group only: nginx (in the group) sends it with X-Accel-Redirect; others nothing.
+    assert oct(stored.stat().st_mode & 0o777) == oct(0o640)
     assert PatientFile.objects.get(pk=body["id"]).path == stored
 
 

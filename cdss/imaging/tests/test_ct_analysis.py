@@ -21,7 +21,7 @@ from cdss.patients.tests.factories import PatientFactory
 pytestmark = pytest.mark.django_db
 
 PNG = b"\x89PNG\r\n\x1a\n"
-ARTIFACTS = {"slices.png", "segmentation.nii.gz", "mesh.json", "result.json"}
+ARTIFACTS = {"slices.png", "segmentation.nii.gz", "mesh.json", "volume.nii.gz", "result.json"}
 
 
 def _upload(client, patient, data: bytes, name: str, role: str) -> int:

@@ -5,8 +5,10 @@ also gives the L3 level when it holds ``vertebrae_L3``); body composition by HU 
 body, lungs, bone, subcutaneous and visceral fat); liver and liver lesions by the converted
 U-Nets (``liver.py``); the adrenal classifier on each adrenal gland mask; a MONAI bundle when one is
 named. The system's own labels (``ct_labels.py``) are drawn into ``slices.png``, written as
-``segmentation.nii.gz`` on the volume's RAS grid and turned into ``mesh.json`` (a Plotly figure),
-all in ``output_dir``.
+``segmentation.nii.gz`` on the volume's RAS grid and turned into ``mesh.json`` (a Plotly figure);
+the volume itself is written on that grid as ``volume.nii.gz`` (the web viewer's background: a
+zipped DICOM series has no NIfTI, and an input whose axes were permuted would not line up with the
+labels voxel for voxel); all in ``output_dir``.
 
 Every finding is a plain statement built from numbers in the same result (``values``), so a
 reader, a report or an interpretation can check each number against the structured fields.
@@ -23,7 +25,11 @@ from typing import Any
 import numpy as np
 
 from inference.engines.imaging.body import BodyComposition
-from inference.engines.imaging.ct_figures import labelmap_nifti_bytes, slices_png
+from inference.engines.imaging.ct_figures import (
+    labelmap_nifti_bytes,
+    slices_png,
+    volume_nifti_write,
+)
 from inference.engines.imaging.ct_labels import CT_LABEL_IDS, CT_LABEL_NAMES, CT_LABELS
 from inference.engines.imaging.ct_mesh import mesh_figure
 from inference.engines.imaging.liver import LiverOutput, LiverSegmenter
@@ -40,6 +46,7 @@ ARTIFACTS: dict[str, str] = {
     "slices.png": "image/png",
     "segmentation.nii.gz": "application/gzip",
     "mesh.json": "application/json",
+    "volume.nii.gz": "application/gzip",
 }
 
 
@@ -212,7 +219,8 @@ def _centre(mask: np.ndarray) -> tuple[int, int, int]:
 def write_artifacts(
     parts: CtParts, labels: np.ndarray, output_dir: Path, *, title: str, subtitle: str
 ) -> tuple[list[dict[str, Any]], dict[str, float]]:
-    """``slices.png``, ``segmentation.nii.gz`` and ``mesh.json`` in ``output_dir``."""
+    """``slices.png``, ``segmentation.nii.gz``, ``mesh.json`` and ``volume.nii.gz`` in
+    ``output_dir``."""
     timings: dict[str, float] = {}
     volume = parts.volume
     t = time.perf_counter()
@@ -226,6 +234,9 @@ def write_artifacts(
     mesh = mesh_figure(labels, volume.affine, max_bytes=MESH_MAX_BYTES)
     (output_dir / "mesh.json").write_text(json.dumps(mesh, separators=(",", ":")))
     timings["mesh"] = time.perf_counter() - t
+    t = time.perf_counter()
+    volume_nifti_write(volume.data, volume.affine, output_dir / "volume.nii.gz")
+    timings["volume_file"] = time.perf_counter() - t
     listed = [
         {
             "name": name,

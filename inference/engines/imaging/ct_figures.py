@@ -1,5 +1,6 @@
-"""The files a CT analysis draws from its labels: the three-plane slice figure (PNG) and the label
-map as a NIfTI file a viewer opens on top of the input volume.
+"""The files a CT analysis draws from its labels: the three-plane slice figure (PNG), the label
+map as a NIfTI file and the analysed volume on the same grid (so a viewer lays one on the other
+voxel for voxel, whatever the input's format or axis order).
 
 The figure is drawn with Matplotlib's object API on an Agg canvas (no pyplot, no global figure
 state); the fonts and the minus sign are set for the figure only, through ``rc_context``. Slices
@@ -14,6 +15,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import nibabel as nib
@@ -254,3 +256,25 @@ def labelmap_nifti_bytes(labelmap: np.ndarray, affine: np.ndarray) -> bytes:
     image.set_qform(affine, code="scanner")
     header["cal_min"], header["cal_max"] = 0, max(int(data.max()) if data.size else 0, 1)
     return gzip.compress(image.to_bytes(), compresslevel=6)
+
+
+def volume_nifti_write(data: np.ndarray, affine: np.ndarray, path: Path) -> None:
+    """The analysed HU volume as a gzipped NIfTI-1 on the label map's grid (RAS voxel order, the
+    same affine). CT values are whole HU, so they are stored as int16 (half of float32's size)
+    unless some voxel is not a whole number in int16's range; gzip level 1 because the file is
+    as big as the input and a higher level costs seconds for a few per cent."""
+    if data.ndim != 3:
+        raise ValueError("a volume is 3D")
+    info = np.iinfo(np.int16)
+    out: np.ndarray = data
+    if data.size and info.min <= float(data.min()) and float(data.max()) <= info.max:
+        as16 = data.astype(np.int16)
+        # Slab by slab: comparing the whole volume at once would hold a third copy of it.
+        if all(np.array_equal(as16[:, :, k], data[:, :, k]) for k in range(data.shape[2])):
+            out = as16
+    image = nib.Nifti1Image(out, np.asarray(affine, dtype=np.float64))
+    image.header.set_xyzt_units("mm")
+    image.set_sform(affine, code="scanner")
+    image.set_qform(affine, code="scanner")
+    # nibabel streams the voxels into the file (its gzip level is 1), no second copy in memory.
+    nib.save(image, str(path))

@@ -224,7 +224,8 @@ class ImagingEngine:
         bundle_dir: Path | None = None,
     ) -> dict[str, Any]:
         """The CT analysis (``inference.engines.imaging.ct``): findings, measurements, models,
-        and ``slices.png``, ``segmentation.nii.gz`` and ``mesh.json`` written to ``output_dir``."""
+        and ``slices.png``, ``segmentation.nii.gz``, ``mesh.json`` and ``volume.nii.gz`` written to
+        ``output_dir``."""
         adrenal = self._require()
         timings: dict[str, float] = {}
         t0 = time.perf_counter()

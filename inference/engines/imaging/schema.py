@@ -154,7 +154,7 @@ _CT_FINDING = closed_object(
 _MODEL = closed_object({"name": _STRING, "version": _STRING, "role": _STRING})
 _ARTIFACT = closed_object(
     {
-        "name": {"enum": ["slices.png", "segmentation.nii.gz", "mesh.json"]},
+        "name": {"enum": ["slices.png", "segmentation.nii.gz", "mesh.json", "volume.nii.gz"]},
         "content_type": _STRING,
         "bytes": _COUNT,
     }

@@ -55,6 +55,22 @@ export const routes = [
         path: "assistant/:sessionId",
         lazy: () => import("@/features/assistant/routes/ChatPage").then((m) => ({ Component: m.ChatPage })),
       },
+      {
+        path: "models",
+        lazy: () => import("@/features/models/routes/ModelsPage").then((m) => ({ Component: m.ModelsPage })),
+      },
+      {
+        path: "models/:name/:version/card",
+        lazy: () => import("@/features/models/routes/ModelCardPage").then((m) => ({ Component: m.ModelCardPage })),
+      },
+      {
+        path: "users",
+        lazy: () => import("@/features/admin/routes/UsersPage").then((m) => ({ Component: m.UsersPage })),
+      },
+      {
+        path: "audit",
+        lazy: () => import("@/features/admin/routes/AuditPage").then((m) => ({ Component: m.AuditPage })),
+      },
       { path: "*", element: <NotFoundPage /> },
     ],
   },

@@ -3,9 +3,18 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 import { Link, NavLink, Outlet, useNavigate } from "react-router";
 
-import { logout, useCurrentUser } from "@/lib/auth/session";
+import { isAdmin, isModelManager } from "@/lib/auth/roles";
+import { type CurrentUser, logout, useCurrentUser } from "@/lib/auth/session";
 
 import { LanguageSwitch } from "./LanguageSwitch";
+
+/** The pages a role adds to the navigation: models for ML engineers, users and audit for admins. */
+function roleLinks(user: CurrentUser | undefined): { to: string; label: string }[] {
+  return [
+    ...(isModelManager(user) ? [{ to: "/models", label: "nav.models" }] : []),
+    ...(isAdmin(user) ? [{ to: "/users", label: "nav.users" }, { to: "/audit", label: "nav.audit" }] : []),
+  ];
+}
 
 function UserMenu() {
   const { t } = useTranslation();
@@ -26,6 +35,12 @@ function UserMenu() {
             {user.username} · {t(`roles.${user.role}`)}
           </Menu.Label>
         ) : null}
+        {/* On a phone the header has no room for these links: the menu carries them. */}
+        {roleLinks(user).map((link) => (
+          <Menu.Item key={link.to} component={Link} to={link.to} hiddenFrom="sm">
+            {t(link.label)}
+          </Menu.Item>
+        ))}
         <Menu.Item
           color="red"
           onClick={() => {
@@ -42,6 +57,7 @@ function UserMenu() {
 /** The signed-in frame: header with the app's name, navigation, language and account. */
 export function AppLayout() {
   const { t } = useTranslation();
+  const { data: user } = useCurrentUser();
   return (
     <AppShell header={{ height: 56 }} padding="md">
       <AppShell.Header>
@@ -56,6 +72,11 @@ export function AppLayout() {
             <Anchor component={NavLink} to="/assistant" size="sm" className="cdss-nav-link">
               {t("nav.assistant")}
             </Anchor>
+            {roleLinks(user).map((link) => (
+              <Anchor key={link.to} component={NavLink} to={link.to} size="sm" className="cdss-nav-link" visibleFrom="sm">
+                {t(link.label)}
+              </Anchor>
+            ))}
           </Group>
           <Group gap="xs" wrap="nowrap">
             <LanguageSwitch />

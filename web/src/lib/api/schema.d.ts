@@ -97,7 +97,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description The latest interpretation of the analysis in the language asked for (?lang=, else Accept-Language; neither: the latest in any language), with its provenance and its label (AI-generated, or generated from the result by rules). */
+        /** @description The latest interpretation of the analysis in the language asked for (?lang=, else Accept-Language; neither: the latest in any language), with its provenance and its label (AI-generated, or generated from the result by rules). While none has finished but one is on its way (the ones chained to a completed analysis, or one asked for), 202 with that job instead: a client polls on 202 and stops on 404. */
         get: operations["analyses_interpretation_retrieve"];
         put?: never;
         /** @description Queues a new interpretation (an analysis of kind interpretation) of a COMPLETED analysis, in ?lang= (else Accept-Language, else the first of CDSS_INTERPRETATION_LANGUAGES); 202 with it and its Location. */
@@ -502,6 +502,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/models/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Every shipped model version (trained ones from models/, rule-based ones from their cards in docs/models/), with its headline metrics and the URL of its card. */
+        get: operations["models_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/models/{name}/{version}/card/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The model card of one catalog entry, as Markdown. ``name`` is the model's name (or its short name, such as ``sequence``); only names and versions in the catalog answer. */
+        get: operations["models_card_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/omics/templates/{model}.csv": {
         parameters: {
             query?: never;
@@ -575,6 +609,59 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/users/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Every user, by username (administrators only). */
+        get: operations["users_list"];
+        put?: never;
+        /** @description Creates a user with a role (administrators only). The password must pass the password rules; a taken username is a 400 naming ``username``. */
+        post: operations["users_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{user_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description One user (administrators only). */
+        get: operations["users_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** @description Changes a user's role, active state, e-mail or name (administrators only). A deactivated user's tokens stop working at once; administrators cannot deactivate or demote themselves. */
+        patch: operations["users_partial_update"];
+        trace?: never;
+    };
+    "/api/v1/users/directory/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The active clinicians a care team can name, by username: id, username, display name and role only (clinicians and administrators). */
+        get: operations["users_directory_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -599,7 +686,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description The predict calls you may see: those linked to your patients and your own (administrators: all), newest first. */
+        /** @description The predict calls you may see: those linked to your patients and your own (administrators: all), newest first. ``count`` is exact up to 1,000 rows past the page; a larger history reports offset + limit + 1,000 (more may follow: see next). */
         get: operations["history_list"];
         put?: never;
         post?: never;
@@ -1018,6 +1105,35 @@ export interface components {
             name: string;
             version: string;
         };
+        CatalogModel: {
+            /** @description The model name its results carry. */
+            name: string;
+            version: string;
+            /**
+             * @description Trained weights, or fixed rules with a card only.
+             *
+             *     * `trained` - trained
+             *     * `rules` - rules
+             */
+            kind: components["schemas"]["CatalogModelKindEnum"];
+            /** @description Its folder under models/ (or card under docs/). */
+            family: string;
+            /** @description The names of the models inside this version that results carry instead. */
+            also_known_as: string[];
+            /** @description The version the inference server loads. */
+            current: boolean;
+            /** @description Headline metrics from its metrics.json. */
+            metrics: {
+                [key: string]: number;
+            };
+            card_url: string;
+        };
+        /**
+         * @description * `trained` - trained
+         *     * `rules` - rules
+         * @enum {string}
+         */
+        CatalogModelKindEnum: "trained" | "rules";
         ChainedInputRequest: {
             /**
              * Format: int64
@@ -1194,6 +1310,14 @@ export interface components {
              * @description omics table, one sample row
              */
             table_file?: string;
+        };
+        /** @description What every clinician may know of a colleague: no e-mail, no login history. */
+        DirectoryEntry: {
+            readonly id: number;
+            /** @description Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only. */
+            readonly username: string;
+            readonly display_name: string;
+            readonly role: components["schemas"]["UserOutputRoleEnum"];
         };
         Document: {
             readonly id: number;
@@ -1402,6 +1526,25 @@ export interface components {
             /** @description Accepted for older clients; logout ends every token of the user either way. */
             refresh?: string;
         };
+        /** @description A user as administrators see it. */
+        ManagedUser: {
+            readonly id: number;
+            /** @description Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only. */
+            readonly username: string;
+            readonly email: string;
+            readonly first_name: string;
+            readonly last_name: string;
+            readonly role: components["schemas"]["UserOutputRoleEnum"];
+            /**
+             * Active
+             * @description Designates whether this user should be treated as active. Unselect this instead of deleting accounts.
+             */
+            readonly is_active: boolean;
+            /** Format: date-time */
+            readonly last_login: string | null;
+            /** Format: date-time */
+            readonly date_joined: string;
+        };
         Message: {
             readonly id: number;
             readonly role: components["schemas"]["MessageRoleEnum"];
@@ -1511,6 +1654,9 @@ export interface components {
             ok: boolean;
             status: string;
             model_version: string | null;
+        };
+        ModelCatalog: {
+            results: components["schemas"]["CatalogModel"][];
         };
         OmicsInputRequest: {
             /**
@@ -1628,6 +1774,21 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["ChatSession"][];
         };
+        PaginatedDirectoryEntryList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["DirectoryEntry"][];
+        };
         PaginatedDocumentList: {
             /** @example 123 */
             count: number;
@@ -1657,6 +1818,21 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["InferenceLogOutput"][];
+        };
+        PaginatedManagedUserList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["ManagedUser"][];
         };
         PaginatedMessageList: {
             /** @example 123 */
@@ -1733,6 +1909,13 @@ export interface components {
             sex?: components["schemas"]["SexEnum"];
             notes?: string;
             care_team?: number[];
+        };
+        PatchedUserUpdateInputRequest: {
+            role?: components["schemas"]["UserOutputRoleEnum"];
+            is_active?: boolean;
+            email?: string;
+            first_name?: string;
+            last_name?: string;
         };
         /**
          * @description * `nifti` - NIfTI
@@ -2004,6 +2187,16 @@ export interface components {
             access: string;
             refresh: string;
         };
+        UserCreateInputRequest: {
+            username: string;
+            password: string;
+            role: components["schemas"]["UserOutputRoleEnum"];
+            email?: string;
+            /** @default  */
+            first_name: string;
+            /** @default  */
+            last_name: string;
+        };
         UserOutput: {
             readonly id: number;
             /** @description Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only. */
@@ -2041,6 +2234,8 @@ export interface operations {
     analyses_list: {
         parameters: {
             query?: {
+                /** @description Comma-separated kinds to leave out, e.g. interpretation,report (the analyses chained to another one, which its own page shows). */
+                exclude_kind?: string;
                 kind?: string;
                 /** @description A page number within the paginated result set. */
                 page?: number;
@@ -2380,6 +2575,17 @@ export interface operations {
                     "application/json": components["schemas"]["Interpretation"];
                 };
             };
+            /** @description None finished yet, but one is queued or running: that job (kind interpretation), with its Location. Ask again later. */
+            202: {
+                headers: {
+                    /** @description The analysis to follow: /api/v1/analyses/<id>/. */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnalysisDetail"];
+                };
+            };
             /** @description Invalid input: the message names the bad field(s). */
             400: {
                 headers: {
@@ -2398,7 +2604,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No such analysis (or not yours), or no interpretation yet. */
+            /** @description No such analysis (or not yours), or no interpretation: none finished and none queued or running. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4132,6 +4338,57 @@ export interface operations {
             };
         };
     };
+    models_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelCatalog"];
+                };
+            };
+        };
+    };
+    models_card_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The card. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/markdown": string;
+                };
+            };
+            /** @description No such model version in the catalog. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     omics_template: {
         parameters: {
             query?: never;
@@ -4694,6 +4951,326 @@ export interface operations {
             };
             /** @description Unsupported Content-Type for the request body. */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    users_list: {
+        parameters: {
+            query?: {
+                is_active?: boolean | null;
+                page?: number;
+                page_size?: number;
+                /**
+                 * @description * `clinician` - Clinician
+                 *     * `ml_engineer` - ML engineer
+                 *     * `admin` - Administrator
+                 */
+                role?: "clinician" | "ml_engineer" | "admin";
+                search?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedManagedUserList"];
+                };
+            };
+            /** @description Invalid input: the message names the bad field(s). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: the access token is missing, invalid or expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated, but the user's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such page: past the last one. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    users_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserCreateInputRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ManagedUser"];
+                };
+            };
+            /** @description Invalid input: the message names the bad field(s). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: the access token is missing, invalid or expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated, but the user's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is over the configured limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Content-Type for the request body. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    users_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ManagedUser"];
+                };
+            };
+            /** @description No valid credentials: the access token is missing, invalid or expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated, but the user's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found: no such object, or one you may not see (the same answer). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    users_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedUserUpdateInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ManagedUser"];
+                };
+            };
+            /** @description Invalid input: the message names the bad field(s). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: the access token is missing, invalid or expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated, but the user's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found: no such object, or one you may not see (the same answer). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is over the configured limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Content-Type for the request body. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    users_directory_list: {
+        parameters: {
+            query?: {
+                page?: number;
+                page_size?: number;
+                search?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedDirectoryEntryList"];
+                };
+            };
+            /** @description Invalid input: the message names the bad field(s). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credentials: the access token is missing, invalid or expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated, but the user's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such page: past the last one. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -7,7 +7,7 @@ import { renderHookWithProviders, renderWithProviders } from "@/test/render";
 import { server } from "@/test/server";
 
 import type { AnalysisDetail } from "./analyses";
-import { downloadReport, type Interpretation, useInterpretation, useRequestInterpretation } from "./interpretation";
+import { downloadReport, type Interpretation, POLL_MS, useInterpretation, useRequestInterpretation } from "./interpretation";
 import { InterpretationPanel } from "../components/InterpretationPanel";
 
 const interpretation: Interpretation = {
@@ -55,14 +55,65 @@ describe("useInterpretation", () => {
     const { result } = renderHookWithProviders(() => useInterpretation(8, "ko", { enabled: true, poll: false }));
     await waitFor(() => expect(result.current.isSuccess).toBe(true));
     expect(lang).toBe("ko");
-    expect(result.current.data?.language).toBe("ko");
+    expect(result.current.data?.interpretation?.language).toBe("ko");
   });
 
-  it("reads a 404 as not yet (null), not an error", async () => {
+  it("reads a 404 as none (null, not on its way), not an error", async () => {
     server.use(http.get("*/api/v1/analyses/8/interpretation/", () => notFound("interpretation")));
     const { result } = renderHookWithProviders(() => useInterpretation(8, "en", { enabled: true, poll: false }));
     await waitFor(() => expect(result.current.isSuccess).toBe(true));
-    expect(result.current.data).toBeNull();
+    expect(result.current.data).toEqual({ interpretation: null, onItsWay: false });
+  });
+
+  it("reads a 202 as on its way and asks again until it is there", async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    let calls = 0;
+    server.use(
+      http.get("*/api/v1/analyses/8/interpretation/", () => {
+        calls += 1;
+        return calls < 3
+          ? HttpResponse.json({ ...analysis, id: 20, kind: "interpretation", status: "PENDING" }, { status: 202 })
+          : HttpResponse.json(interpretation);
+      }),
+    );
+    try {
+      const { result } = renderHookWithProviders(() => useInterpretation(8, "en", { enabled: true, poll: false }));
+      await waitFor(() => expect(result.current.data?.onItsWay).toBe(true));
+      expect(result.current.data?.interpretation).toBeNull();
+      await act(async () => {
+        await vi.advanceTimersByTimeAsync(2 * POLL_MS + 100);
+      });
+      await waitFor(() => expect(result.current.data?.interpretation?.id).toBe(3));
+      expect(calls).toBe(3);
+      // Done: no more polling.
+      await act(async () => {
+        await vi.advanceTimersByTimeAsync(3 * POLL_MS);
+      });
+      expect(calls).toBe(3);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("does not ask again after a 404 unless told to poll", async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    let calls = 0;
+    server.use(
+      http.get("*/api/v1/analyses/8/interpretation/", () => {
+        calls += 1;
+        return notFound("interpretation");
+      }),
+    );
+    try {
+      const { result } = renderHookWithProviders(() => useInterpretation(8, "en", { enabled: true, poll: false }));
+      await waitFor(() => expect(result.current.isSuccess).toBe(true));
+      await act(async () => {
+        await vi.advanceTimersByTimeAsync(3 * POLL_MS);
+      });
+      expect(calls).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("passes on other errors", async () => {
@@ -118,6 +169,17 @@ describe("downloadReport", () => {
 });
 
 describe("InterpretationPanel", () => {
+  it("says it is being prepared while the server has one on its way (202)", async () => {
+    server.use(
+      http.get("*/api/v1/analyses/8/interpretation/", () =>
+        HttpResponse.json({ ...analysis, id: 20, kind: "interpretation", status: "PROCESSING" }, { status: 202 }),
+      ),
+      http.get("*/api/v1/analyses/8/report/", () => notFound("report")),
+    );
+    renderWithProviders(<InterpretationPanel analysis={analysis} />);
+    expect(await screen.findByText("Not written yet: the interpretation is being prepared.")).toBeInTheDocument();
+  });
+
   it("shows the text with its label and provenance", async () => {
     server.use(http.get("*/api/v1/analyses/8/interpretation/", () => HttpResponse.json(interpretation)));
     renderWithProviders(<InterpretationPanel analysis={analysis} />);

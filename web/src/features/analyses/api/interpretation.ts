@@ -1,12 +1,13 @@
 // The interpretation of a completed analysis (in the UI's language) and its PDF reports in Korean
 // and English. Both are analyses of their own (kinds interpretation and report) that the server
-// chains to every completed analysis of an interpretable kind; until one has finished, the GET
-// answers 404, which here is "not yet" (null), not an error.
+// chains to every completed analysis of an interpretable kind. Until one has finished, the GET
+// answers 202 with the job on its way (polled) or 404 when none is (not polled again); both are
+// "not yet" (null) here, not an error.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 
 import { api, unwrap } from "@/lib/api/client";
 import { downloadFile } from "@/lib/api/download";
-import { ApiError } from "@/lib/api/errors";
+import { ApiError, apiErrorFrom } from "@/lib/api/errors";
 import type { components } from "@/lib/api/schema";
 
 export type Interpretation = components["schemas"]["Interpretation"];
@@ -35,20 +36,34 @@ export function isLanguage(value: string | undefined): value is ReportLanguage {
   return value === "ko" || value === "en";
 }
 
-/** The latest interpretation in `lang`, or null while there is none; polled while `poll`. */
+/** What the GET answered: the interpretation, one on its way (202), or none at all (404). */
+export interface InterpretationState {
+  interpretation: Interpretation | null;
+  onItsWay: boolean;
+}
+
+export async function fetchInterpretation(id: number, lang: ReportLanguage): Promise<InterpretationState> {
+  const { data, error, response } = await api.GET("/api/v1/analyses/{analysis_id}/interpretation/", params(id, lang));
+  if (response.status === 202) return { interpretation: null, onItsWay: true };
+  if (response.status === 404) return { interpretation: null, onItsWay: false };
+  if (!response.ok) throw apiErrorFrom(response.status, error);
+  return { interpretation: data as Interpretation, onItsWay: false };
+}
+
+/**
+ * The latest interpretation in `lang` (null while there is none) and whether one is on its way.
+ * Polled while one is on its way (the server's 202), or while `poll` (a job just asked for).
+ */
 export function useInterpretation(id: number, lang: ReportLanguage, options: { enabled: boolean; poll: boolean }) {
   return useQuery({
     queryKey: interpretationKeys.latest(id, lang),
-    queryFn: async (): Promise<Interpretation | null> => {
-      try {
-        return await unwrap(api.GET("/api/v1/analyses/{analysis_id}/interpretation/", params(id, lang)));
-      } catch (error) {
-        if (error instanceof ApiError && error.status === 404) return null;
-        throw error;
-      }
-    },
+    queryFn: () => fetchInterpretation(id, lang),
     enabled: options.enabled,
-    refetchInterval: (query) => (options.poll && query.state.data === null ? POLL_MS : false),
+    refetchInterval: (query) => {
+      const state = query.state.data;
+      if (!state || state.interpretation !== null) return false;
+      return state.onItsWay || options.poll ? POLL_MS : false;
+    },
   });
 }
 

@@ -12,6 +12,8 @@ import { ArtifactImage } from "./ArtifactImage";
 
 // The 3D viewer pulls plotly.js (megabytes): it loads only when a person opens it.
 const MeshViewer = lazy(() => import("./MeshViewer"));
+// Niivue is its own chunk too, fetched when a CT result is shown (never on the first load).
+const CtViewer = lazy(() => import("./CtViewer"));
 
 type Ct = components["schemas"]["CtResult"];
 
@@ -126,6 +128,8 @@ export function CtResult({ result, artifacts }: { result: Ct; artifacts: Artifac
   const lang = i18n.resolvedLanguage ?? "en";
   const [showMesh, setShowMesh] = useState(false);
   const slices = artifacts.find((artifact) => artifact.name === "slices.png");
+  const volume = artifacts.find((artifact) => artifact.name === "volume.nii.gz");
+  const segmentation = artifacts.find((artifact) => artifact.name === "segmentation.nii.gz");
   const mesh = artifacts.find((artifact) => artifact.name === "mesh.json");
   const liver = result.liver;
   return (
@@ -144,6 +148,17 @@ export function CtResult({ result, artifacts }: { result: Ct; artifacts: Artifac
             </List.Item>
           ))}
         </List>
+      </Section>
+      <Section title={t("ct.viewer.title")}>
+        {volume && segmentation ? (
+          <Suspense fallback={<Loading />}>
+            <CtViewer volumeUrl={volume.url} segmentationUrl={segmentation.url} labels={result.labels} />
+          </Suspense>
+        ) : (
+          <Text size="sm" c="dimmed">
+            {t("ct.viewer.noVolume")}
+          </Text>
+        )}
       </Section>
       {slices ? (
         <Section title={t("ct.slices")}>

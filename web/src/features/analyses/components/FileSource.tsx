@@ -1,4 +1,5 @@
 import { FileInput, Progress, SegmentedControl, Select, Stack, Text } from "@mantine/core";
+import { useId } from "@mantine/hooks";
 import { useTranslation } from "react-i18next";
 
 import type { FileRole } from "@/lib/api/upload";
@@ -45,9 +46,11 @@ export function FileSource({ patientId, role, label, description, accept, requir
   const lang = i18n.resolvedLanguage ?? "en";
   const existing = usePatientFilesOfRole(patientId, role);
   const stored = existing.data?.results ?? [];
+  const labelId = useId();
+  const inputId = useId();
   return (
     <Stack gap={6}>
-      <Text size="sm" fw={500}>
+      <Text size="sm" fw={500} id={labelId}>
         {label}
         {required ? <span aria-hidden> *</span> : null}
       </Text>
@@ -71,12 +74,16 @@ export function FileSource({ patientId, role, label, description, accept, requir
       ) : null}
       {value.kind === "upload" ? (
         <FileInput
-          aria-label={label}
+          // Named by the label and its own text (the chosen file): a screen reader hears both,
+          // and the visible text is part of the name (WCAG 2.5.3, axe-core's label-content-name-mismatch).
+          id={inputId}
+          aria-labelledby={`${labelId} ${inputId}`}
           placeholder={t("files.choose")}
           accept={accept}
           value={value.file}
           onChange={(file) => onChange({ kind: "upload", file })}
           clearable
+          clearButtonProps={{ "aria-label": t("files.clear") }}
           disabled={disabled}
         />
       ) : (

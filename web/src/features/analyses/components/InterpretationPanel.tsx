@@ -19,16 +19,7 @@ import {
   useRequestReport,
 } from "../api/interpretation";
 
-// The server chains the interpretation and the reports to the completion; for this long after it,
-// "none yet" means "still being written" and the panel keeps asking.
-const CHAIN_WINDOW_MS = 10 * 60 * 1000;
-
 const FINISHED = new Set(["COMPLETED", "FAILED", "CANCELLED"]);
-
-function recentlyCompleted(analysis: AnalysisDetail): boolean {
-  if (!analysis.completed_at) return false;
-  return Date.now() - new Date(analysis.completed_at).getTime() < CHAIN_WINDOW_MS;
-}
 
 /** The interpretation in the interface's language, labelled AI-generated or rule-based. */
 export function InterpretationPanel({ analysis }: { analysis: AnalysisDetail }) {
@@ -40,7 +31,8 @@ export function InterpretationPanel({ analysis }: { analysis: AnalysisDetail }) 
   const jobPending = jobId !== null && !FINISHED.has(job.data?.status ?? "PENDING");
   const interpretation = useInterpretation(analysis.id, lang, {
     enabled: true,
-    poll: jobPending || recentlyCompleted(analysis),
+    // The server says when one is on its way (chained at completion, or asked for): polled then.
+    poll: jobPending,
   });
   const request = useRequestInterpretation(analysis.id, lang);
 
@@ -54,8 +46,8 @@ export function InterpretationPanel({ analysis }: { analysis: AnalysisDetail }) 
   const ask = () => {
     request.mutate(undefined, { onSuccess: (queued) => setJobId(queued.id) });
   };
-  const data = interpretation.data;
-  const waiting = jobPending || (data === null && recentlyCompleted(analysis));
+  const data = interpretation.data?.interpretation;
+  const waiting = jobPending || interpretation.data?.onItsWay === true;
 
   return (
     <Paper withBorder p="md" radius="md" data-testid="interpretation-panel">

@@ -4,10 +4,10 @@ import { useTranslation } from "react-i18next";
 import type { components } from "@/lib/api/schema";
 import { formatNumber, formatProbability } from "@/lib/format";
 
-import type { Artifact } from "../api/analyses";
-import { ArtifactImage } from "./ArtifactImage";
+import { FeatureChart } from "./FeatureChart";
 import { FeaturesTable } from "./FeaturesTable";
 import { ProbabilityBar } from "./ProbabilityBar";
+import { SurvivalCurve } from "./SurvivalCurve";
 
 type Rosmap = components["schemas"]["RosmapResult"];
 type Paad = components["schemas"]["PaadResult"];
@@ -65,9 +65,8 @@ function Headline({ result }: { result: Rosmap | Paad }) {
   );
 }
 
-export function OmicsResult({ result, artifacts }: { result: Rosmap | Paad; artifacts: Artifact[] }) {
+export function OmicsResult({ result }: { result: Rosmap | Paad }) {
   const { t } = useTranslation();
-  const images = artifacts.filter((artifact) => artifact.content_type === "image/png");
   return (
     <Stack gap="md">
       <Paper withBorder p="md" radius="md">
@@ -94,19 +93,13 @@ export function OmicsResult({ result, artifacts }: { result: Rosmap | Paad; arti
           ) : null}
         </Stack>
       </Paper>
-      {images.length > 0 ? (
+      {"survival_curve" in result && result.survival_curve.length > 0 ? (
         <Paper withBorder p="md" radius="md">
-          <Stack gap="md">
+          <Stack gap="sm">
             <Title order={3} size="h4">
-              {t("omics.figures")}
+              {t("omics.survivalCurve")}
             </Title>
-            {images.map((artifact) => (
-              <ArtifactImage
-                key={artifact.name}
-                artifact={artifact}
-                caption={t(`omics.figureCaptions.${artifact.name.replace(/\.png$/, "")}`, { defaultValue: artifact.name })}
-              />
-            ))}
+            <SurvivalCurve result={result} />
           </Stack>
         </Paper>
       ) : null}
@@ -115,6 +108,7 @@ export function OmicsResult({ result, artifacts }: { result: Rosmap | Paad; arti
           <Title order={3} size="h4">
             {t("omics.topFeatures")}
           </Title>
+          <FeatureChart features={result.top_features} />
           <FeaturesTable features={result.top_features} />
         </Stack>
       </Paper>

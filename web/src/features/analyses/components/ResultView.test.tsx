@@ -100,6 +100,103 @@ describe("ResultView", () => {
     expect(screen.getByText("Missing layers: cnv")).toBeInTheDocument();
   });
 
+  it("opens the CT viewer with the stored volume and labels, and says so when WebGL is missing", async () => {
+    const fetched: string[] = [];
+    server.use(
+      http.get("*/api/v1/analyses/5/artifacts/:name", ({ params }) => {
+        fetched.push(String(params.name));
+        return new HttpResponse(new Uint8Array([31, 139]), { headers: { "Content-Type": "application/gzip" } });
+      }),
+    );
+    const gz = (name: string) => ({ ...png(name), content_type: "application/gzip" });
+    renderWithProviders(<ResultView kind="ct" result={ct as AnalysisResult} artifacts={[gz("volume.nii.gz"), gz("segmentation.nii.gz")]} />);
+    // jsdom has no WebGL: the viewer says why it cannot draw instead of showing a blank box.
+    expect(await screen.findByTestId("ct-viewer-unavailable", {}, { timeout: 40000 })).toHaveTextContent(/WebGL 2/);
+    expect(fetched.sort()).toEqual(["segmentation.nii.gz", "volume.nii.gz"]);
+  }, 60000); // the lazy Niivue chunk is transformed on first import
+
+  it("says a CT analysis without a stored volume cannot be viewed", () => {
+    renderWithProviders(<ResultView kind="ct" result={ct as AnalysisResult} artifacts={[]} />);
+    expect(screen.getByText(/did not store its volume for the viewer/)).toBeInTheDocument();
+  });
+
+  it("opens the structure of a single sequence's predicted protein from its artifact", async () => {
+    server.use(
+      http.get("*/api/v1/analyses/5/artifacts/structure-6VXX.pdb", () => new HttpResponse("ATOM      1  N   MET A   1\n", { headers: { "Content-Type": "chemical/x-pdb" } })),
+    );
+    const batch = {
+      ok: true,
+      batch: true,
+      model_name: "seq",
+      model_version: "seq-2026.11.3",
+      count: 1,
+      ok_count: 1,
+      failed_count: 0,
+      results: [
+        {
+          ok: true,
+          index: 0,
+          id: "spike",
+          prediction: {
+            task1: { is_pathogen: true, probability: 0.99 },
+            task2: { protein_type: "Spike", probability: 0.9 },
+            task3: { top_predictions: [["Spike_SARS-CoV-2", 0.98]] },
+          },
+          task3_structure: {
+            protein_name: "Spike_SARS-CoV-2",
+            top1_probability: 0.98,
+            uniprot_hits: [
+              {
+                uniprot_id: "P0DTC2",
+                protein_name: "Spike glycoprotein",
+                organism: "SARS-CoV-2",
+                preferred_3d: { source: "pdb", id: "6VXX", url: "https://www.rcsb.org/structure/6VXX", local_file: "6vxx.pdb" },
+              },
+            ],
+          },
+          nearest_references: [],
+        },
+      ],
+    };
+    const structure = { ...png("structure-6VXX.pdb"), content_type: "chemical/x-pdb" };
+    renderWithProviders(<ResultView kind="sequence_batch" result={batch as unknown as AnalysisResult} artifacts={[structure]} />);
+    expect(screen.getByText("3D structure: Spike glycoprotein")).toBeInTheDocument();
+    expect(await screen.findByTestId("structure-viewer-unavailable", {}, { timeout: 40000 })).toHaveTextContent(/WebGL/);
+  }, 60000); // the lazy 3Dmol chunk is transformed on first import
+
+  it("draws the PAAD survival curve and the feature chart from the result", () => {
+    const paad = {
+      ok: true,
+      model: "tcga_paad",
+      model_name: "omics-paad",
+      model_version: "omics-2026.11.0",
+      sample_id: "p1",
+      top_features: [{ layer: "mirna", feature: "hsa-miR-21", value: 1.5, contribution: 0.3, direction: "high" }],
+      layers_used: ["mirna"],
+      missing_layers: [],
+      missing_layer: false,
+      confidence: "normal",
+      confidence_reasons: [],
+      disclaimer: "Not a medical device; for decision support only.",
+      risk_score: 0.42,
+      risk_group: "high",
+      risk_percentile: 0.81,
+      group_median_survival_days: 412.4,
+      group_size: { high: 60, low: 60 },
+      predicted_survival: { "365": 0.55 },
+      survival_curve: [
+        { day: 0, survival: 1, lower: 1, upper: 1, at_risk: 60 },
+        { day: 412, survival: 0.5, lower: 0.38, upper: 0.62, at_risk: 30 },
+      ],
+      at_risk: [],
+      evidence: "weak evidence",
+    } satisfies components["schemas"]["PaadResult"];
+    renderWithProviders(<ResultView kind="omics_paad_survival" result={paad} artifacts={[]} />);
+    expect(screen.getByText("Survival of the risk group")).toBeInTheDocument();
+    expect(screen.getByRole("img", { name: "Overall survival, High risk group (training patients)" })).toBeInTheDocument();
+    expect(screen.getByTestId("feature-chart")).toBeInTheDocument();
+  });
+
   it("shows a failed sequence item with its own error beside the others", () => {
     const batch = {
       ok: true,

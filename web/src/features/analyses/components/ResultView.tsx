@@ -13,11 +13,11 @@ export function ResultView({ kind, result, artifacts }: { kind: string; result: 
   const { t } = useTranslation();
   switch (kind) {
     case "sequence_batch":
-      return <SequenceResult result={result as unknown as SequenceBatchResult} />;
+      return <SequenceResult result={result as unknown as SequenceBatchResult} artifacts={artifacts} />;
     case "omics_rosmap":
-      return <OmicsResult result={result as components["schemas"]["RosmapResult"]} artifacts={artifacts} />;
+      return <OmicsResult result={result as components["schemas"]["RosmapResult"]} />;
     case "omics_paad_survival":
-      return <OmicsResult result={result as components["schemas"]["PaadResult"]} artifacts={artifacts} />;
+      return <OmicsResult result={result as components["schemas"]["PaadResult"]} />;
     case "ct":
       return <CtResult result={result as components["schemas"]["CtResult"]} artifacts={artifacts} />;
     default:

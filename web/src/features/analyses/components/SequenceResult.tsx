@@ -1,11 +1,16 @@
-import { Alert, Anchor, Badge, Card, Group, Pagination, SimpleGrid, Stack, Text, Title } from "@mantine/core";
-import { useState } from "react";
+import { Alert, Anchor, Badge, Button, Card, Group, Pagination, SimpleGrid, Stack, Text, Title } from "@mantine/core";
+import { lazy, Suspense, useState } from "react";
 import { useTranslation } from "react-i18next";
 
+import { Loading } from "@/components/Loading";
 import { ResponsiveTable } from "@/components/ResponsiveTable";
 import { formatProbability } from "@/lib/format";
 
+import type { Artifact } from "../api/analyses";
 import { ProbabilityBar } from "./ProbabilityBar";
+
+// 3Dmol is its own chunk, fetched when a structure is opened.
+const StructureViewer = lazy(() => import("./StructureViewer"));
 
 // One item of a sequence_batch result (the inference server's prediction; see
 // inference/engines/sequence/schema.py): the API types it as an open object.
@@ -13,6 +18,8 @@ interface Structure {
   source: "pdb" | "alphafold" | null;
   id: string | null;
   url: string | null;
+  /** Set when the model ships the file: the analysis then stores it as structure-<id>.pdb. */
+  local_file?: string | null;
 }
 interface Reference {
   id: string;
@@ -90,7 +97,42 @@ function HitsTable({ references }: { references: Reference[] }) {
   );
 }
 
-function ItemCard({ item }: { item: SequenceItem }) {
+/** The stored structure file of an item's predicted protein, if the analysis kept one. */
+export function itemStructure(item: SequenceItem, artifacts: Artifact[]): { pdbId: string; artifact: Artifact; name: string } | null {
+  for (const hit of item.task3_structure?.uniprot_hits ?? []) {
+    const structure = hit.preferred_3d;
+    if (structure?.source !== "pdb" || !structure.id) continue;
+    const pdbId = structure.id.toUpperCase();
+    const artifact = artifacts.find((a) => a.name === `structure-${pdbId}.pdb`);
+    if (artifact) return { pdbId, artifact, name: hit.protein_name };
+  }
+  return null;
+}
+
+function StructureSection({ item, artifacts, open }: { item: SequenceItem; artifacts: Artifact[]; open: boolean }) {
+  const { t } = useTranslation();
+  const [shown, setShown] = useState(open);
+  const found = itemStructure(item, artifacts);
+  if (!found) return null;
+  return (
+    <Stack gap={4}>
+      <Title order={4} size="h6">
+        {t("sequence.structureViewer.section", { name: found.name })}
+      </Title>
+      {shown ? (
+        <Suspense fallback={<Loading />}>
+          <StructureViewer url={found.artifact.url} pdbId={found.pdbId} />
+        </Suspense>
+      ) : (
+        <Button variant="light" onClick={() => setShown(true)} data-testid="open-structure" style={{ alignSelf: "flex-start" }}>
+          {t("sequence.structureViewer.open", { id: found.pdbId })}
+        </Button>
+      )}
+    </Stack>
+  );
+}
+
+function ItemCard({ item, artifacts, openStructure }: { item: SequenceItem; artifacts: Artifact[]; openStructure: boolean }) {
   const { t } = useTranslation();
   const name = item.id === undefined || item.id === null ? `#${item.index + 1}` : String(item.id);
   if (!item.ok || !item.prediction) {
@@ -165,12 +207,13 @@ function ItemCard({ item }: { item: SequenceItem }) {
           </Title>
           <HitsTable references={item.nearest_references ?? []} />
         </Stack>
+        <StructureSection item={item} artifacts={artifacts} open={openStructure} />
       </Stack>
     </Card>
   );
 }
 
-export function SequenceResult({ result }: { result: SequenceBatchResult }) {
+export function SequenceResult({ result, artifacts }: { result: SequenceBatchResult; artifacts: Artifact[] }) {
   const { t } = useTranslation();
   const [page, setPage] = useState(1);
   const pages = Math.max(1, Math.ceil(result.results.length / PER_PAGE));
@@ -189,7 +232,8 @@ export function SequenceResult({ result }: { result: SequenceBatchResult }) {
         ) : null}
       </Group>
       {shown.map((item) => (
-        <ItemCard key={item.index} item={item} />
+        // One sequence: its structure opens at once; in a batch each waits for a click.
+        <ItemCard key={item.index} item={item} artifacts={artifacts} openStructure={result.results.length === 1} />
       ))}
       {pages > 1 ? <Pagination total={pages} value={page} onChange={setPage} size="sm" /> : null}
     </Stack>

@@ -1,5 +1,6 @@
 import { Anchor, Breadcrumbs, Group, Paper, Stack, Text } from "@mantine/core";
 import { useQueryClient } from "@tanstack/react-query";
+import { useEffect } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useParams } from "react-router";
 
@@ -31,6 +32,11 @@ export function AnalysisPage() {
   });
   // Polled only while the socket is not open (a proxy without WebSockets, a reconnect).
   const analysis = useAnalysis(id, live !== "open");
+  // A change sent before this page's socket had subscribed (an analysis that finished while the
+  // page loaded) never arrives: whenever the socket opens, the analysis is read again.
+  useEffect(() => {
+    if (live === "open") void queryClient.invalidateQueries({ queryKey: analysisKeys.detail(id), exact: true });
+  }, [live, id, queryClient]);
   const completed = analysis.data?.status === "COMPLETED";
   const result = useAnalysisResult(id, completed);
   const patient = usePatientSummary(analysis.data?.patient);

@@ -83,11 +83,19 @@ export function useUploadPatientFile(id: number) {
   });
 }
 
+/** The kinds that belong to another analysis (its interpretation and PDF reports, shown on its
+ * page): the patient's list asks the API to leave them out, so its pages and count stay whole. */
+export const DERIVED_KINDS = ["interpretation", "report"] as const;
+
 export function usePatientAnalyses(id: number, page = 1) {
   return useQuery({
     queryKey: [...patientKeys.analyses(id), page],
     queryFn: () =>
-      unwrap(api.GET("/api/v1/analyses/", { params: { query: { patient: id, page, page_size: PAGE_SIZE } } })),
+      unwrap(
+        api.GET("/api/v1/analyses/", {
+          params: { query: { patient: id, page, page_size: PAGE_SIZE, exclude_kind: DERIVED_KINDS.join(",") } },
+        }),
+      ),
     placeholderData: keepPreviousData,
   });
 }

@@ -21,23 +21,25 @@ const row = (id: number, kind: string) => ({
 });
 
 describe("AnalysesPanel", () => {
-  it("leaves out interpretations and reports (they show on their analysis's page)", async () => {
+  it("asks the API to leave out interpretations and reports (they show on their analysis's page)", async () => {
+    let query: URLSearchParams | null = null;
     server.use(
-      http.get("*/api/v1/analyses/", () =>
-        HttpResponse.json({
-          count: 4,
+      http.get("*/api/v1/analyses/", ({ request }) => {
+        query = new URL(request.url).searchParams;
+        return HttpResponse.json({
+          count: 2,
           next: null,
           previous: null,
-          results: [row(13, "report"), row(12, "interpretation"), row(11, "ct"), row(10, "omics_rosmap")],
-        }),
-      ),
+          results: [row(11, "ct"), row(10, "omics_rosmap")],
+        });
+      }),
     );
     renderWithProviders(<AnalysesPanel patientId={1} />);
     await screen.findAllByText(/CT analysis/);
     const shown = (id: number) => document.querySelectorAll(`[data-analysis-id="${id}"]`).length > 0;
     expect(shown(11)).toBe(true);
     expect(shown(10)).toBe(true);
-    expect(shown(12)).toBe(false);
-    expect(shown(13)).toBe(false);
+    expect(query!.get("exclude_kind")).toBe("interpretation,report");
+    expect(query!.get("patient")).toBe("1");
   });
 });

@@ -13,8 +13,6 @@ import { useAnalysisEvents } from "@/lib/realtime/useAnalysisEvents";
 
 import { PAGE_SIZE, patientKeys, usePatientAnalyses } from "../api/patients";
 
-const DERIVED_KINDS: ReadonlySet<string> = new Set(["interpretation", "report"]);
-
 /** The patient's analyses, newest first; their statuses follow the WebSocket. */
 export function AnalysesPanel({ patientId }: { patientId: number }) {
   const { t, i18n } = useTranslation();
@@ -26,9 +24,8 @@ export function AnalysesPanel({ patientId }: { patientId: number }) {
     if (event.patient_id === patientId) void queryClient.invalidateQueries({ queryKey: patientKeys.analyses(patientId) });
   });
 
-  // Interpretations and reports belong to the analysis they describe (shown on its page); the API's
-  // kind filter matches one kind only, so they are left out here.
-  const rows = (analyses.data?.results ?? []).filter((analysis) => !DERIVED_KINDS.has(analysis.kind));
+  // Interpretations and reports are left out by the API (exclude_kind), so paging counts only these.
+  const rows = analyses.data?.results ?? [];
   const pages = Math.max(1, Math.ceil((analyses.data?.count ?? 0) / PAGE_SIZE));
   return (
     <Paper withBorder p="md" radius="md">

@@ -5,6 +5,7 @@ import { useTranslation } from "react-i18next";
 import { formatDate, formatDateTime } from "@/lib/format";
 
 import type { Patient } from "../api/patients";
+import { CareTeamList } from "./CareTeamList";
 
 function Field({ label, children }: { label: string; children: ReactNode }) {
   return (
@@ -28,10 +29,15 @@ export function PatientDetails({ patient }: { patient: Patient }) {
         <Field label={t("patients.fields.mrn")}>{patient.mrn}</Field>
         <Field label={t("patients.fields.birthDate")}>{formatDate(patient.birth_date, lang)}</Field>
         <Field label={t("patients.fields.sex")}>{t(`patients.sex.${patient.sex ?? "unknown"}`)}</Field>
-        <Field label={t("patients.fields.careTeam")}>{t("patients.careTeamCount", { count: patient.care_team.length })}</Field>
         <Field label={t("patients.fields.created")}>{formatDateTime(patient.created_at, lang)}</Field>
         <Field label={t("patients.fields.updated")}>{formatDateTime(patient.updated_at, lang)}</Field>
       </SimpleGrid>
+      <Stack mt="md" gap={4}>
+        <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
+          {t("patients.fields.careTeam")}
+        </Text>
+        <CareTeamList ids={patient.care_team} />
+      </Stack>
       {patient.notes ? (
         <Stack mt="md" gap={0}>
           <Field label={t("patients.fields.notes")}>{patient.notes}</Field>

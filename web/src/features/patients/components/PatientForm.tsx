@@ -4,8 +4,10 @@ import { useTranslation } from "react-i18next";
 
 import { ErrorAlert } from "@/components/ErrorAlert";
 import { ApiError } from "@/lib/api/errors";
+import { useCurrentUser } from "@/lib/auth/session";
 
 import type { Patient, PatientInput } from "../api/patients";
+import { CareTeamField } from "./CareTeamField";
 
 const SEXES = ["female", "male", "other", "unknown"] as const;
 
@@ -32,6 +34,8 @@ export function PatientForm({ initial, submitLabel, pending, error, onSubmit, on
   const [birthDate, setBirthDate] = useState(initial?.birth_date ?? "");
   const [sex, setSex] = useState<string>(initial?.sex ?? "unknown");
   const [notes, setNotes] = useState(initial?.notes ?? "");
+  const [careTeam, setCareTeam] = useState<number[]>(initial?.care_team ?? []);
+  const me = useCurrentUser();
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -41,6 +45,8 @@ export function PatientForm({ initial, submitLabel, pending, error, onSubmit, on
       birth_date: birthDate || null,
       sex: sex as PatientInput["sex"],
       notes,
+      // A new patient's creator joins its team on the server; an edit sends the team as shown.
+      ...(initial || careTeam.length ? { care_team: careTeam } : {}),
     });
   };
 
@@ -82,6 +88,7 @@ export function PatientForm({ initial, submitLabel, pending, error, onSubmit, on
             error={fieldError(error, "sex")}
           />
         </SimpleGrid>
+        <CareTeamField value={careTeam} onChange={setCareTeam} meId={initial ? me.data?.id : undefined} error={fieldError(error, "care_team")} />
         <Textarea
           label={t("patients.fields.notes")}
           value={notes}
