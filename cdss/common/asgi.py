@@ -4,6 +4,11 @@ Django's ASGI handler receives the whole body (spooling it to disk) before any m
 a limit checked in middleware comes after the upload. Here a declared ``Content-Length`` over the
 route's limit is answered 413 at once, and a body without one (chunked) is cut off as soon as it
 passes the limit: at most ``limit`` bytes plus one chunk are ever read.
+
+Except a small excess: a body of at most ``DRAIN_MAX_BYTES`` is read to its end (and dropped)
+before the 413. Closing a connection with unread bytes makes the kernel reset it, and a proxy
+still sending the body (nginx, which buffers it first) then loses the answer and says 502; a
+larger body is refused at once (nginx's own caps keep those from reaching us behind it).
 """
 
 from __future__ import annotations
@@ -21,6 +26,17 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 # Any ASGI application; Django's handler types its arguments more narrowly than this wrapper.
 App = Callable[..., Awaitable[None]]
+
+DRAIN_MAX_BYTES = 32 * 1024 * 1024
+
+
+async def _drain(receive: Receive, budget: int) -> None:
+    """Reads and drops the rest of the body, at most ``budget`` bytes; stops at a disconnect."""
+    while budget >= 0:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
+        budget -= len(message.get("body", b""))
 
 
 async def _send_413(send: Send, limit: int, length: int | None) -> None:
@@ -67,6 +83,8 @@ class BodyLimitMiddleware:
         limit = body_limit_for(scope.get("path", ""))
         length = _declared_length(scope)
         if length is not None and length > limit:
+            if length <= DRAIN_MAX_BYTES:
+                await _drain(receive, length)
             await _send_413(send, limit, length)
             return
         # A body with no length, or one longer than it said: count what arrives.
@@ -83,6 +101,8 @@ class BodyLimitMiddleware:
                 received += len(message.get("body", b""))
                 if received > limit:
                     over = True
+                    if message.get("more_body", False) and received <= DRAIN_MAX_BYTES:
+                        await _drain(receive, DRAIN_MAX_BYTES - received)
                     return {"type": "http.disconnect"}
             return message
 
