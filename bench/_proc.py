@@ -9,6 +9,28 @@ from pathlib import Path
 import httpx
 
 
+def percentile(values: list[float], q: float) -> float:
+    """The nearest-rank ``q``-th percentile (0-100) of ``values``; NaN for none."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    k = max(0, min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def postgres_database(url: str, *, create: bool) -> None:
+    """Drops the PostgreSQL database ``url`` names (connections forced off); then creates it anew
+    when ``create``. A benchmark's own database: never point it at one that matters."""
+    import psycopg  # only the PostgreSQL runs need it
+
+    base, name = url.rsplit("/", 1)
+    admin = base.replace("postgres://", "postgresql://", 1) + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]
+        if create:
+            conn.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
+
+
 def rss_mb() -> float:
     """This process's resident set size now, in MB (from /proc; NaN where there is none)."""
     try:

@@ -41,29 +41,11 @@ ROOT = Path(__file__).resolve().parent.parent
 # Imports from the repository root (bench.*, cdss.*).
 sys.path[0] = str(ROOT)
 
+from bench._proc import percentile, postgres_database  # noqa: E402
+
 PUBLIC_URL = "https://cdss.example.org"
 ISSUER = "https://ehr.bench.example.org"
 CARD_KINDS = ("sequence_batch", "omics_rosmap", "omics_paad_survival", "ct")
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1))))
-    return ordered[k]
-
-
-def _admin_url(url: str) -> str:
-    return url.rsplit("/", 1)[0].replace("postgres://", "postgresql://", 1) + "/postgres"
-
-
-def _postgres(url: str, action: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(_admin_url(url), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]
-        if action == "create":
-            conn.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
 
 
 def load(total: int, heavy: int) -> dict[str, Any]:
@@ -264,7 +246,7 @@ def main() -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="cds-bench-"))
     if args.url:
-        _postgres(args.url, "create")
+        postgres_database(args.url, create=True)
         url = args.url
     else:
         sqlite = ROOT / "var" / "bench" / "cds_hooks.sqlite3"
@@ -306,7 +288,7 @@ def main() -> None:
     finally:
         connections.close_all()
         if args.url:
-            _postgres(args.url, "drop")
+            postgres_database(args.url, create=False)
     result = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.python_version()}",

@@ -44,22 +44,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1))))
-    return ordered[k]
-
-
-def _postgres(url: str, action: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    admin = url.rsplit("/", 1)[0].replace("postgres://", "postgresql://", 1) + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]
-        if action == "create":
-            conn.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
+from bench._proc import percentile, postgres_database  # noqa: E402
 
 
 def load(total: int, others: int) -> dict[str, Any]:
@@ -202,7 +187,7 @@ def main() -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="fhir-bench-"))
     if args.url:
-        _postgres(args.url, "create")
+        postgres_database(args.url, create=True)
         url = args.url
     else:
         sqlite = ROOT / "var" / "bench" / "fhir.sqlite3"
@@ -243,7 +228,7 @@ def main() -> None:
     finally:
         connections.close_all()
         if args.url:
-            _postgres(args.url, "drop")
+            postgres_database(args.url, create=False)
         shutil.rmtree(tmp, ignore_errors=True)
     result = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),

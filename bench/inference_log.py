@@ -42,6 +42,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # Imports from the repository root (bench.*, cdss.*).
 sys.path[0] = str(ROOT)
 
+from bench._proc import percentile, postgres_database  # noqa: E402
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/cdss_bench_log"
 OUTCOMES = [
     ("ok", 200, 96),
@@ -50,33 +52,6 @@ OUTCOMES = [
     ("inference_timeout", 504, 1),
 ]
 AMINO = "ACDEFGHIKLMNPQRSTVWY"
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1))))
-    return ordered[k]
-
-
-def admin_url(url: str) -> str:
-    return url.rsplit("/", 1)[0].replace("postgres://", "postgresql://", 1) + "/postgres"
-
-
-def recreate_database(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(admin_url(url), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]
-        conn.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
-
-
-def drop_database(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(admin_url(url), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]
 
 
 def load(rows: int) -> dict[str, Any]:
@@ -327,7 +302,7 @@ def main() -> None:
     # A throwaway key: nothing this process signs outlives it.
     os.environ["DJANGO_SECRET_KEY"] = uuid.uuid4().hex * 2
     if not args.reuse:
-        recreate_database(args.url)
+        postgres_database(args.url, create=True)
     import django
 
     django.setup()
@@ -349,7 +324,7 @@ def main() -> None:
             from django.db import connections
 
             connections.close_all()
-            drop_database(args.url)
+            postgres_database(args.url, create=False)
     result = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.python_version()}",

@@ -42,6 +42,10 @@ from typing import IO, Any
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path[0] = str(ROOT)  # imports from the repository root (bench.*)
+
+from bench._proc import percentile  # noqa: E402
+
 BIN = Path(sys.executable).parent
 WEB_PORT, INFERENCE_PORT = 8670, 8671
 PG_URL = "postgres://postgres@127.0.0.1:5432/cdss_bench_load"
@@ -89,14 +93,6 @@ def real_proteins(limit: int = 400) -> list[str]:
             else:
                 chunks.append(line)
     return found
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    k = max(0, min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1))))
-    return ordered[k]
 
 
 def summary(samples: list[tuple[str, str, float, bool]], seconds: float) -> dict[str, Any]:

@@ -50,17 +50,12 @@ ROOT = Path(__file__).resolve().parent.parent
 # Imports from the repository root (bench.*, cdss.*).
 sys.path[0] = str(ROOT)
 
+from bench._proc import percentile  # noqa: E402
 from bench.inference_latency import protein_of_length  # noqa: E402
 from inference.testing import ServerHandle, start_server  # noqa: E402
 
 CONF = ROOT / "deploy" / "nginx" / "cdss-inference.conf"
 NGINX_PORT, SERVER_PORTS = 8660, (8661, 8662)
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1))))
-    return ordered[k]
 
 
 def render_nginx(prefix: Path, servers: int) -> Path:
