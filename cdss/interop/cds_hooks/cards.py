@@ -10,7 +10,8 @@ the disclaimer. The disclaimer is in the source label too, so a card without det
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
+
+from django.urls import reverse
 
 from cdss.interop.cds_hooks.rules import KIND_LABELS, CardContent
 
@@ -19,10 +20,7 @@ TOPIC_SYSTEM = "urn:cdss:analysis-kind"
 
 
 def model_card_url(*, base_url: str, model_name: str, model_version: str) -> str:
-    return (
-        f"{base_url}/api/v1/models/{quote(model_name, safe='')}/"
-        f"{quote(model_version, safe='')}/card/"
-    )
+    return base_url + reverse("model-card", kwargs={"name": model_name, "version": model_version})
 
 
 def result_page_url(*, base_url: str, analysis_id: int) -> str:

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
 
 from django.urls import reverse
 from fhir.resources.R4B.auditevent import AuditEvent
@@ -78,10 +77,7 @@ class Links:
         return self.absolute(reverse("patient-file-content", kwargs={"file_id": file_id}))
 
     def model_card(self, name: str, version: str) -> str:
-        # The model card route (/api/v1/models/<name>/<version>/card/) belongs to the models API.
-        return self.absolute(
-            f"/api/v1/models/{quote(name, safe='')}/{quote(version, safe='')}/card/"
-        )
+        return self.absolute(reverse("model-card", kwargs={"name": name, "version": version}))
 
 
 # Digests of (model, content) this process has validated. Validity is a function of the content
