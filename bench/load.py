@@ -129,10 +129,9 @@ def environment(tmp: Path) -> dict[str, str]:
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
             "DJANGO_LOG_LEVEL": "WARNING",
             "DATABASE_URL": PG_URL,
-            # Not deploy/cdss.env.example's 60: under ASGI each request's sync code runs in a thread
-            # of its own, and a kept connection stays with that thread, so 50 users held 84
-            # connections within a minute and PostgreSQL refused more ("too many clients").
-            # Django's advice for ASGI is 0 (or its connection pool).
+            # 0, as deploy/cdss.env.example now says: under ASGI each request's sync code runs in
+            # a thread of its own, and a kept connection stays with that thread; with 60, 50 users
+            # held 84 connections within a minute and PostgreSQL refused more ("too many clients").
             "DATABASE_CONN_MAX_AGE": "0",
             "CELERY_BROKER_URL": REDIS_URL,
             # A queue of this run's own: other stacks may share this Redis.
